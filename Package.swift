@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+// Tally: an event-sourced bank ledger for the terminal.
+// No outside packages: the toolchain and system C libraries only.
+import PackageDescription
+
+let package = Package(
+    name: "tally",
+    products: [
+        .executable(name: "tally", targets: ["tally"]),
+    ],
+    targets: [
+        // C bindings (tiny: a module map and one shim header each)
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Core: event-sourcing machinery, knows nothing of banks
+        .target(name: "EventSourcing", dependencies: ["CZlib", "CCrypto"]),
+
+        // Domain: the bank, plugged into the machinery
+        .target(name: "Bank", dependencies: ["EventSourcing"]),
+        .target(
+            name: "TallyAssets",
+            path: "Assets",
+            exclude: ["README.md"],
+            resources: [.copy("demo")]
+        ),
+
+        // Front end
+        .target(name: "TallyCLI", dependencies: ["EventSourcing", "Bank", "TallyAssets"]),
+        .executableTarget(name: "tally", dependencies: ["TallyCLI"]),
+
+        // Tests
+        .testTarget(name: "EventSourcingTests", dependencies: ["EventSourcing"]),
+        .testTarget(name: "BankTests", dependencies: ["Bank", "EventSourcing"]),
+        .testTarget(name: "TallyEndToEndTests", dependencies: ["TallyCLI", "Bank", "EventSourcing"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+// Strict settings for every Swift target, in one place.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+    ]
+}

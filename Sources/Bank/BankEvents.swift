@@ -1,0 +1,160 @@
+import EventSourcing
+
+/// An account was opened.
+public struct AccountOpened: Hashable, Sendable {
+    public var account: AccountID
+    public var owner: OwnerName
+    public init(account: AccountID, owner: OwnerName) {
+        self.account = account
+        self.owner = owner
+    }
+}
+
+/// Money was paid into an account.
+public struct MoneyDeposited: Hashable, Sendable {
+    public var account: AccountID
+    public var amount: Money
+    public init(account: AccountID, amount: Money) {
+        self.account = account
+        self.amount = amount
+    }
+}
+
+/// Money was taken out of an account.
+public struct MoneyWithdrawn: Hashable, Sendable {
+    public var account: AccountID
+    public var amount: Money
+    public init(account: AccountID, amount: Money) {
+        self.account = account
+        self.amount = amount
+    }
+}
+
+/// Money moved from one account to another, atomically (one event).
+public struct MoneyTransferred: Hashable, Sendable {
+    public var from: AccountID
+    public var to: AccountID
+    public var amount: Money
+    public init(from: AccountID, to: AccountID, amount: Money) {
+        self.from = from
+        self.to = to
+        self.amount = amount
+    }
+}
+
+/// An account with a zero balance was closed.
+public struct AccountClosed: Hashable, Sendable {
+    public var account: AccountID
+    public init(account: AccountID) { self.account = account }
+}
+
+/// Everything that can happen to the ledger. Facts: never changed, only followed by others.
+public enum BankEvent: Hashable, Sendable {
+    case accountOpened(AccountOpened)
+    case moneyDeposited(MoneyDeposited)
+    case moneyWithdrawn(MoneyWithdrawn)
+    case moneyTransferred(MoneyTransferred)
+    case accountClosed(AccountClosed)
+
+    /// The stream the event is stored in: the account it happened to (the paying account
+    /// for a transfer).
+    public var stream: AccountID {
+        switch self {
+        case .accountOpened(let event): return event.account
+        case .moneyDeposited(let event): return event.account
+        case .moneyWithdrawn(let event): return event.account
+        case .moneyTransferred(let event): return event.from
+        case .accountClosed(let event): return event.account
+        }
+    }
+
+    /// Every account the event touches.
+    public var accounts: [AccountID] {
+        if case .moneyTransferred(let event) = self { return [event.from, event.to] }
+        return [stream]
+    }
+
+    /// The stable type name stored in the log.
+    public var typeName: String {
+        switch self {
+        case .accountOpened: return "AccountOpened"
+        case .moneyDeposited: return "MoneyDeposited"
+        case .moneyWithdrawn: return "MoneyWithdrawn"
+        case .moneyTransferred: return "MoneyTransferred"
+        case .accountClosed: return "AccountClosed"
+        }
+    }
+
+    /// The money moved, if any.
+    public var amount: Money? {
+        switch self {
+        case .moneyDeposited(let event): return event.amount
+        case .moneyWithdrawn(let event): return event.amount
+        case .moneyTransferred(let event): return event.amount
+        case .accountOpened, .accountClosed: return nil
+        }
+    }
+}
+
+/// The bank's record codec: stable type names, schema version 1, compact binary payloads.
+///
+/// ```
+/// AccountOpened    v1: owner (u16 length + UTF-8)
+/// MoneyDeposited   v1: amount minor units i64
+/// MoneyWithdrawn   v1: amount minor units i64
+/// MoneyTransferred v1: to account (u8 length + UTF-8) · amount minor units i64   (from = stream)
+/// AccountClosed    v1: (empty)
+/// ```
+public enum BankCodec: EventCodec {
+    public static func encode(_ event: BankEvent) -> NewEvent {
+        var payload = ByteWriter(capacity: 24)
+        switch event {
+        case .accountOpened(let opened): payload.writeString(opened.owner.rawValue)
+        case .moneyDeposited(let deposited): payload.write(deposited.amount.minorUnits)
+        case .moneyWithdrawn(let withdrawn): payload.write(withdrawn.amount.minorUnits)
+        case .moneyTransferred(let transferred):
+            payload.writeShortString(transferred.to.rawValue)
+            payload.write(transferred.amount.minorUnits)
+        case .accountClosed: break
+        }
+        return NewEvent(stream: event.stream.rawValue, typeName: event.typeName, schemaVersion: 1, payload: payload.bytes)
+    }
+
+    public static func decode(_ record: RecordView) throws(UndecodableEvent) -> BankEvent {
+        guard record.schemaVersion == 1 else {
+            throw UndecodableEvent(
+                position: record.position, reason: "\(record.typeName) schema version \(record.schemaVersion) is unknown")
+        }
+        let account = AccountID(stored: String(decoding: record.streamBytes, as: UTF8.self))
+        var reader = ByteReader(record.payload)
+        do {
+            let event: BankEvent
+            if record.hasTypeName("MoneyDeposited") {
+                event = .moneyDeposited(MoneyDeposited(account: account, amount: try amount(&reader)))
+            } else if record.hasTypeName("MoneyWithdrawn") {
+                event = .moneyWithdrawn(MoneyWithdrawn(account: account, amount: try amount(&reader)))
+            } else if record.hasTypeName("MoneyTransferred") {
+                let to = AccountID(stored: try reader.readShortString())
+                event = .moneyTransferred(MoneyTransferred(from: account, to: to, amount: try amount(&reader)))
+            } else if record.hasTypeName("AccountOpened") {
+                event = .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: try reader.readString())))
+            } else if record.hasTypeName("AccountClosed") {
+                event = .accountClosed(AccountClosed(account: account))
+            } else {
+                throw UndecodableEvent(position: record.position, reason: "unknown event type \(record.typeName)")
+            }
+            guard reader.remaining == 0 else {
+                throw UndecodableEvent(position: record.position, reason: "\(record.typeName) payload has extra bytes")
+            }
+            return event
+        } catch let error as UndecodableEvent {
+            throw error
+        } catch {
+            throw UndecodableEvent(position: record.position, reason: "\(record.typeName) payload is truncated")
+        }
+    }
+
+    private static func amount(_ reader: inout ByteReader) throws -> Money {
+        Money(minorUnits: try reader.read(Int64.self))
+    }
+}

@@ -1,0 +1,64 @@
+/// Carries every committed event, in order and exactly once, to every subscriber.
+///
+/// The bus reads only from the store: whoever appended an event (this process or another),
+/// ``pump()`` finds it after the store has it and delivers it. A subscriber that joins late is
+/// caught up from the position it asks for before it sees live events.
+///
+/// Threading: one thread at a time (the TUI's main loop).
+public final class EventBus<Codec: EventCodec> {
+    /// A subscriber's handle, used to unsubscribe.
+    public struct Subscription: Hashable, Sendable {
+        fileprivate let id: Int
+    }
+
+    private let store: any EventStore
+    private var subscribers: [(id: Int, handler: (Envelope<Codec.Event>) -> Void)] = []
+    private var nextID = 0
+    /// The last position delivered to every subscriber.
+    public private(set) var deliveredThrough: Int
+
+    /// Creates a bus over `store` that starts delivering after `position`.
+    public init(store: any EventStore, startingAfter position: Int = 0) {
+        self.store = store
+        self.deliveredThrough = position
+    }
+
+    /// Subscribes `handler`, first replaying events after `position` through what the bus has
+    /// already delivered, then every new one.
+    @discardableResult
+    public func subscribe(
+        after position: Int, _ handler: @escaping (Envelope<Codec.Event>) -> Void
+    ) throws -> Subscription {
+        if position < deliveredThrough {
+            try store.forEachRecord(from: position + 1, through: deliveredThrough) { record in
+                handler(Envelope(metadata: record.metadata, event: try Codec.decode(record)))
+            }
+        }
+        nextID += 1
+        subscribers.append((nextID, handler))
+        return Subscription(id: nextID)
+    }
+
+    /// Stops delivering to `subscription`.
+    public func unsubscribe(_ subscription: Subscription) {
+        subscribers.removeAll { $0.id == subscription.id }
+    }
+
+    /// Looks for events committed since the last delivery (refreshing the store, which picks up
+    /// other processes' appends) and delivers them in order.
+    ///
+    /// - Returns: how many events were delivered.
+    @discardableResult
+    public func pump() throws -> Int {
+        try store.refresh()
+        let last = store.lastPosition
+        guard deliveredThrough < last else { return 0 }
+        let first = deliveredThrough + 1
+        try store.forEachRecord(from: first, through: last) { record in
+            let envelope = Envelope(metadata: record.metadata, event: try Codec.decode(record))
+            for subscriber in subscribers { subscriber.handler(envelope) }
+            deliveredThrough = record.position
+        }
+        return last - first + 1
+    }
+}
