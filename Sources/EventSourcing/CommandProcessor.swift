@@ -57,6 +57,7 @@ public final class CommandProcessor<Domain: Decider, Codec: EventCodec> where Co
     /// - Parameter commandID: the caller's idempotency key; a fresh id is made when nil.
     /// - Throws: `Domain.Rejection` when the rules refuse the command (nothing appended);
     ///   ``StoreError`` for a store failure (nothing acknowledged).
+    @discardableResult
     public func handle(_ command: Domain.Command, commandID: String? = nil) throws -> CommandOutcome<Domain.Event> {
         try store.withExclusiveAccess {
             try catchUp()

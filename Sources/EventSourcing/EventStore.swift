@@ -31,6 +31,7 @@ public protocol EventStore: AnyObject {
     /// Runs `body` holding the store's exclusive write lock, after catching up on every record
     /// committed by other processes. Appends inside `body` are atomic with the decision made in
     /// it. Re-entrant.
+    @discardableResult
     func withExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result
 
     /// Appends `batches` as one write and one sync (group commit); each batch's events commit

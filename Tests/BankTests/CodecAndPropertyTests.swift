@@ -1,0 +1,124 @@
+import Bank
+import EventSourcing
+import Foundation
+import Testing
+
+/// The demo data from the source tree's Assets folder.
+func demoData() throws -> DemoData {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    func read(_ name: String) throws -> String {
+        try String(contentsOf: root.appendingPathComponent("Assets/demo/\(name)"), encoding: .utf8)
+    }
+    return try DemoData(people: read("people.tsv"), merchants: read("merchants.tsv"), amounts: read("amounts.tsv"))
+}
+
+/// A store holding a generated history.
+func generatedStore(seed: UInt64, events: Int) throws -> InMemoryEventStore {
+    let store = InMemoryEventStore()
+    var generator = DemoGenerator(data: try demoData(), seed: seed)
+    let processor = CommandProcessor<Ledger, BankCodec>(
+        store: store, clock: ManualClock(start: DemoGenerator.defaultStart), makeCommandID: { UUID().uuidString })
+    let outcome = try processor.handleGroup(generator.commands(count: events), commitEvery: 64)
+    #expect(outcome.rejections.isEmpty)
+    #expect(store.lastPosition == events)
+    return store
+}
+
+struct CodecTests {
+    @Test func everyEventRoundTripsThroughTheRecordFormat() throws {
+        let events: [BankEvent] = [
+            .accountOpened(AccountOpened(account: id("alice"), owner: OwnerName(stored: "Alice 佐藤 🍜"))),
+            .moneyDeposited(MoneyDeposited(account: id("alice"), amount: cents(1250))),
+            .moneyWithdrawn(MoneyWithdrawn(account: id("alice"), amount: cents(1))),
+            .moneyTransferred(MoneyTransferred(from: id("alice"), to: id("a-much-longer-account-id-of-32ch"), amount: cents(99))),
+            .accountClosed(AccountClosed(account: id("alice"))),
+        ]
+        let store = InMemoryEventStore()
+        for event in events {
+            try store.append([BankCodec.encode(event)], commandID: "c", timestamp: Timestamp(millisecondsSinceEpoch: 0))
+        }
+        var decoded: [BankEvent] = []
+        try store.forEachRecord(from: 1, through: store.lastPosition) { decoded.append(try BankCodec.decode($0)) }
+        #expect(decoded == events)
+    }
+
+    @Test func typeNamesAreStableStrings() {
+        #expect(BankCodec.encode(.moneyTransferred(MoneyTransferred(from: id("a"), to: id("b"), amount: cents(1)))).typeName == "MoneyTransferred")
+        #expect(BankCodec.encode(.accountClosed(AccountClosed(account: id("a")))).schemaVersion == 1)
+    }
+
+    @Test func unknownTypesAndVersionsAreRefusedNotMisread() throws {
+        let store = InMemoryEventStore()
+        try store.append([NewEvent(stream: "a", typeName: "MoneyTeleported", schemaVersion: 1, payload: [])], commandID: "c", timestamp: Timestamp(millisecondsSinceEpoch: 0))
+        try store.append([NewEvent(stream: "a", typeName: "MoneyDeposited", schemaVersion: 2, payload: [1, 0, 0, 0, 0, 0, 0, 0])], commandID: "d", timestamp: Timestamp(millisecondsSinceEpoch: 0))
+        try store.append([NewEvent(stream: "a", typeName: "MoneyDeposited", schemaVersion: 1, payload: [1, 0])], commandID: "e", timestamp: Timestamp(millisecondsSinceEpoch: 0))
+        for position in 1...3 {
+            #expect(throws: UndecodableEvent.self) {
+                try store.forEachRecord(from: position, through: position) { _ = try BankCodec.decode($0) }
+            }
+        }
+    }
+}
+
+struct HistoryPropertyTests {
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func stateAtEveryPositionEqualsTheFoldOfThatPrefix(seed: UInt64) throws {
+        let store = try generatedStore(seed: seed, events: 300)
+        var envelopes: [Envelope<BankEvent>] = []
+        try store.forEachRecord(from: 1, through: store.lastPosition) {
+            envelopes.append(Envelope(metadata: $0.metadata, event: try BankCodec.decode($0)))
+        }
+        let timeline = Timeline(store: store, empty: BankDashboard(), codec: BankCodec.self, interval: 7)
+        var fold = BankDashboard()
+        var writeModel = Ledger.initialState
+        for n in 0...envelopes.count {
+            if n > 0 {
+                fold.apply(envelopes[n - 1])
+                Ledger.evolve(&writeModel, with: envelopes[n - 1].event)
+            }
+            let travelled = try timeline.model(at: n)
+            #expect(travelled.balances.accounts == fold.balances.accounts)
+            #expect(travelled.totals == fold.totals)
+            #expect(travelled.activity == fold.activity)
+            // The read side and the write side agree on every balance.
+            #expect(fold.balances.accounts.mapValues(\.balance) == writeModel.mapValues(\.balance))
+            // Money is conserved: the sum of balances is deposits minus withdrawals.
+            let sum = fold.balances.accounts.values.reduce(Int64(0)) { $0 + $1.balance.minorUnits }
+            #expect(sum == fold.totals.deposited.minorUnits - fold.totals.withdrawn.minorUnits)
+            #expect(sum == fold.totals.moneyHeld.minorUnits)
+            #expect(fold.balances.accounts.values.allSatisfy { $0.balance >= .zero })
+        }
+        // Jumping backwards and forwards in any order gives the same answers.
+        for n in [300, 0, 150, 7, 8, 6, 299, 1] {
+            var plain = BankDashboard()
+            for envelope in envelopes.prefix(n) { plain.apply(envelope) }
+            #expect(try timeline.model(at: n).balances.accounts == plain.balances.accounts)
+        }
+    }
+
+    @Test func historyRunningBalancesMatchTheBalances() throws {
+        let store = try generatedStore(seed: 9, events: 400)
+        var history = AccountHistory()
+        var balances = AccountBalances()
+        try history.catchUp(from: store, codec: BankCodec.self)
+        try balances.catchUp(from: store, codec: BankCodec.self)
+        for account in balances.accounts.values {
+            let entries = history.entries(of: account.id)
+            #expect(entries.last?.balanceAfter == account.balance)
+            var running = Int64(0)
+            for entry in entries {
+                running += entry.change.minorUnits
+                #expect(entry.balanceAfter.minorUnits == running)
+                #expect(running >= 0)
+            }
+        }
+    }
+
+    @Test func theDemoIsReproducible() throws {
+        let first = try generatedStore(seed: 42, events: 200).storedEvents().map { $0.payload }
+        let second = try generatedStore(seed: 42, events: 200).storedEvents().map { $0.payload }
+        let other = try generatedStore(seed: 43, events: 200).storedEvents().map { $0.payload }
+        #expect(first == second)
+        #expect(first != other)
+    }
+}

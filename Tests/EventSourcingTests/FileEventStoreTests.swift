@@ -1,0 +1,226 @@
+import EventSourcing
+import Foundation
+import Testing
+
+/// A fresh directory under the system's temporary directory, removed when the test ends.
+final class TemporaryDirectory {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "tally-tests-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String = "ledger.tally") -> String { path + "/" + name }
+}
+
+func event(_ stream: String, _ value: UInt8, type: String = "Ticked") -> NewEvent {
+    NewEvent(stream: stream, typeName: type, schemaVersion: 1, payload: [value, value &+ 1])
+}
+
+let noon = Timestamp(millisecondsSinceEpoch: 1_796_385_600_000)
+
+/// Writes `count` one-event appends plus one two-event append; returns the file's bytes and
+/// the byte offset where each record ends.
+func makeStore(at path: String, count: Int = 5) throws -> (bytes: [UInt8], recordEnds: [Int]) {
+    let store = try FileEventStore(path: path)
+    var ends: [Int] = []
+    for index in 0..<count {
+        try store.append([event("s\(index % 2)", UInt8(index))], commandID: "cmd-\(index)", timestamp: noon)
+        ends.append(store.fileSize)
+    }
+    return (Array(try Data(contentsOf: URL(fileURLWithPath: path))), ends)
+}
+
+func write(_ bytes: [UInt8], to path: String) throws {
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+}
+
+struct FileEventStoreTests {
+    @Test func roundTripAndReopen() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("nested/dir/ledger.tally")
+        do {
+            let store = try FileEventStore(path: path)
+            #expect(store.lastPosition == 0)
+            #expect(try store.append([event("a", 1)], commandID: "one", timestamp: noon) == 1...1)
+            #expect(try store.append([event("b", 2), event("a", 3)], commandID: "two", timestamp: noon) == 2...3)
+        }
+        let reopened = try FileEventStore(path: path)
+        #expect(reopened.recoveryNotice == nil)
+        let events = try reopened.storedEvents()
+        #expect(events.map(\.metadata.position) == [1, 2, 3])
+        #expect(events.map(\.metadata.streamVersion) == [1, 1, 2])
+        #expect(events.map(\.metadata.commandID) == ["one", "two", "two"])
+        #expect(events.map(\.payload) == [[1, 2], [2, 3], [3, 4]])
+        #expect(events.allSatisfy { $0.metadata.timestamp == noon && $0.metadata.typeName == "Ticked" })
+        #expect(reopened.streamVersion(of: "a") == 2)
+        #expect(try reopened.positions(ofCommand: "two") == 2...3)
+        #expect(try reopened.positions(ofCommand: "three") == nil)
+    }
+
+    @Test func theFileStartsWithANamedVersionedHeader() throws {
+        let directory = TemporaryDirectory()
+        let (bytes, _) = try makeStore(at: directory.file(), count: 1)
+        #expect(Array(bytes.prefix(8)) == Array("TALLYLOG".utf8))
+        #expect(bytes[8] == 1 && bytes[9] == 0)
+    }
+
+    @Test func theInMemoryStoreHoldsTheSameBytes() throws {
+        let directory = TemporaryDirectory()
+        let (bytes, _) = try makeStore(at: directory.file(), count: 4)
+        let memory = InMemoryEventStore()
+        for index in 0..<4 {
+            try memory.append([event("s\(index % 2)", UInt8(index))], commandID: "cmd-\(index)", timestamp: noon)
+        }
+        #expect(memory.bytes == bytes)
+    }
+
+    @Test func staleExpectedVersionsAreAConflictAndAppendNothing() throws {
+        let directory = TemporaryDirectory()
+        let store = try FileEventStore(path: directory.file())
+        try store.append([event("a", 1)], commandID: "one", timestamp: noon, expectedVersions: ["a": 0])
+        #expect(throws: StoreError.self) {
+            try store.append([event("a", 2)], commandID: "two", timestamp: noon, expectedVersions: ["a": 0])
+        }
+        try store.append([event("a", 2)], commandID: "two", timestamp: noon, expectedVersions: ["a": 1])
+        #expect(try FileEventStore(path: directory.file()).lastPosition == 2)
+    }
+
+    @Test func everyCutInsideTheLastRecordsRecoversToTheLastWholeAppend() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file()
+        let (bytes, ends) = try makeStore(at: path, count: 5)
+        for length in ends[2]..<bytes.count {
+            try write(Array(bytes.prefix(length)), to: path)
+            let store = try FileEventStore(path: path)
+            let expected = ends.lastIndex { $0 <= length }.map { $0 + 1 } ?? 0
+            #expect(store.lastPosition == expected, "cut at \(length)")
+            let cut = length - ends[expected - 1]
+            #expect(store.fileSize == ends[expected - 1])
+            if cut > 0 {
+                #expect(store.recoveryNotice?.contains("cut \(cut) byte") == true, "cut at \(length)")
+            } else {
+                #expect(store.recoveryNotice == nil)
+            }
+            // The store goes on appending after the cut.
+            try store.append([event("z", 9)], commandID: "after", timestamp: noon)
+            #expect(try FileEventStore(path: path).lastPosition == expected + 1)
+        }
+    }
+
+    @Test func anAppendCutShortLosesAllOfItsEvents() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file()
+        let store = try FileEventStore(path: path)
+        try store.append([event("a", 1)], commandID: "one", timestamp: noon)
+        let before = store.fileSize
+        try store.append([event("a", 2), event("b", 3), event("a", 4)], commandID: "three", timestamp: noon)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        // Cut anywhere inside the three-event append, even on a record boundary.
+        for length in (before + 1)..<bytes.count {
+            try write(Array(bytes.prefix(length)), to: path)
+            #expect(try FileEventStore(path: path).lastPosition == 1, "cut at \(length)")
+        }
+    }
+
+    @Test(arguments: ["zeros", "random"])
+    func garbageAfterTheLastRecordIsCutAndReported(kind: String) throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file()
+        let (bytes, _) = try makeStore(at: path, count: 3)
+        var generator = SystemRandomNumberGenerator()
+        for size in [1, 7, 12, 100, 5000] {
+            let tail = kind == "zeros" ? [UInt8](repeating: 0, count: size) : (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            try write(bytes + tail, to: path)
+            let store = try FileEventStore(path: path)
+            #expect(store.lastPosition == 3)
+            #expect(store.recoveryNotice?.contains("cut \(size) byte") == true)
+            #expect(store.fileSize == bytes.count)
+        }
+    }
+
+    @Test func everyFlippedByteIsRefusedWithItsOffset() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file()
+        let (bytes, ends) = try makeStore(at: path, count: 4)
+        for offset in 0..<bytes.count {
+            var damaged = bytes
+            damaged[offset] ^= 0x20
+            try write(damaged, to: path)
+            for repairing in [true, false] {
+                do {
+                    let store = try FileEventStore(path: path, repairing: repairing)
+                    Issue.record("flip at \(offset) was not detected; opened with \(store.lastPosition) events")
+                } catch let error as StoreError {
+                    #expect(error.code == .corrupt, "flip at \(offset): \(error)")
+                    if offset >= RecordFormat.headerSize {
+                        let record = ends.firstIndex { offset < $0 }!
+                        let recordStart = record == 0 ? RecordFormat.headerSize : ends[record - 1]
+                        #expect(error.offset == recordStart, "flip at \(offset)")
+                        #expect(error.position == record + 1, "flip at \(offset)")
+                    }
+                }
+            }
+            // A refused store is left exactly as it was: nothing cut, nothing appended.
+            #expect(Array(try Data(contentsOf: URL(fileURLWithPath: path))) == damaged)
+        }
+    }
+
+    @Test func aRecordEditedWithItsChecksumRecomputedIsCaughtByTheChain() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file()
+        let (bytes, ends) = try makeStore(at: path, count: 4)
+        // Edit the payload of record 2 and recompute its CRC, as a careful forger would.
+        var edited = bytes
+        let start = ends[0]
+        let length = Int(bytes[start]) | Int(bytes[start + 1]) << 8
+        let bodyStart = start + RecordFormat.frameHeaderSize
+        edited[bodyStart + length - 1] ^= 0x01
+        let crc = Array(edited[bodyStart..<(bodyStart + length)]).withUnsafeBytes { Checksum.crc32($0) }
+        withUnsafeBytes(of: crc.littleEndian) { edited.replaceSubrange((start + 8)..<(start + 12), with: $0) }
+        try write(edited, to: path)
+        #expect {
+            try FileEventStore(path: path)
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.code == .corrupt && error.position == 3 && error.offset == ends[1] && error.message.contains("chain")
+        }
+    }
+
+    @Test func notATallyFileIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file()
+        try write(Array("hello, this is not a ledger at all".utf8), to: path)
+        #expect(throws: StoreError.self) { try FileEventStore(path: path) }
+    }
+
+    @Test func anotherStoreOnTheSameFileSeesNewAppendsOnRefresh() throws {
+        let directory = TemporaryDirectory()
+        let writer = try FileEventStore(path: directory.file())
+        let reader = try FileEventStore(path: directory.file())
+        try writer.append([event("a", 1)], commandID: "one", timestamp: noon)
+        #expect(reader.lastPosition == 0)
+        #expect(try reader.refresh() == 1)
+        try reader.append([event("a", 2)], commandID: "two", timestamp: noon, expectedVersions: ["a": 1])
+        #expect(try writer.refresh() == 1)
+        #expect(writer.streamVersion(of: "a") == 2)
+    }
+
+    @Test func aHeldLockMakesAWriterGiveUpWithAClearError() throws {
+        let directory = TemporaryDirectory()
+        let holder = try FileEventStore(path: directory.file())
+        let waiter = try FileEventStore(path: directory.file(), lockTimeoutMilliseconds: 100)
+        try holder.withExclusiveAccess {
+            #expect {
+                try waiter.append([event("a", 1)], commandID: "x", timestamp: noon)
+            } throws: { error in
+                (error as? StoreError)?.code == .locked
+            }
+        }
+        try waiter.append([event("a", 1)], commandID: "x", timestamp: noon)
+        #expect(waiter.lastPosition == 1)
+    }
+}

@@ -1,0 +1,139 @@
+import EventSourcing
+import Testing
+
+/// A tiny domain, to show the machinery works without the bank: counters that may not go
+/// below zero.
+enum Counter: Decider, EventCodec {
+    enum Command: Sendable { case add(String, Int8) }
+    struct Event: Sendable, Equatable { var name: String; var delta: Int8 }
+    struct WouldGoNegative: Error, Equatable {}
+    typealias State = [String: Int]
+
+    static var initialState: State { [:] }
+    static func decide(_ command: Command, state: State) throws(WouldGoNegative) -> [Event] {
+        guard case .add(let name, let delta) = command else { return [] }
+        guard state[name, default: 0] + Int(delta) >= 0 else { throw WouldGoNegative() }
+        return [Event(name: name, delta: delta)]
+    }
+    static func evolve(_ state: inout State, with event: Event) { state[event.name, default: 0] += Int(event.delta) }
+    static func streams(readBy command: Command) -> [String] {
+        guard case .add(let name, _) = command else { return [] }
+        return [name]
+    }
+    static func encode(_ event: Event) -> NewEvent {
+        NewEvent(stream: event.name, typeName: "Added", schemaVersion: 1, payload: [UInt8(bitPattern: event.delta)])
+    }
+    static func decode(_ record: RecordView) throws(UndecodableEvent) -> Event {
+        guard record.hasTypeName("Added"), record.payload.count == 1 else {
+            throw UndecodableEvent(position: record.position, reason: "bad")
+        }
+        return Event(name: record.stream, delta: Int8(bitPattern: record.payload[0]))
+    }
+}
+
+struct Sum: Projection {
+    var position = 0
+    var total = 0
+    mutating func apply(_ envelope: Envelope<Counter.Event>) {
+        precondition(envelope.position == position + 1)
+        position = envelope.position
+        total += Int(envelope.event.delta)
+    }
+}
+
+struct CommandProcessorTests {
+    func makeProcessor(_ store: any EventStore) -> CommandProcessor<Counter, Counter> {
+        var next = 0
+        return CommandProcessor(store: store, clock: ManualClock(start: noon)) {
+            next += 1
+            return "generated-\(next)"
+        }
+    }
+
+    @Test func acceptedCommandsAppendTheirEventsWithTheClocksTime() throws {
+        let store = InMemoryEventStore()
+        let processor = makeProcessor(store)
+        let outcome = try processor.handle(.add("a", 5))
+        guard case .appended(let envelopes) = outcome else { Issue.record("not appended"); return }
+        #expect(envelopes.map(\.event) == [Counter.Event(name: "a", delta: 5)])
+        #expect(envelopes[0].metadata.timestamp == noon)
+        #expect(envelopes[0].metadata.commandID == "generated-1")
+        #expect(processor.state == ["a": 5])
+    }
+
+    @Test func rejectedCommandsAppendNothing() throws {
+        let store = InMemoryEventStore()
+        let processor = makeProcessor(store)
+        #expect(throws: Counter.WouldGoNegative()) { try processor.handle(.add("a", -1)) }
+        #expect(store.lastPosition == 0)
+    }
+
+    @Test func aRepeatedCommandIDAppendsOnceAndReturnsTheFirstResult() throws {
+        let directory = TemporaryDirectory()
+        let first = try makeProcessor(FileEventStore(path: directory.file())).handle(.add("a", 5), commandID: "once")
+        // A new process (a new store instance) still knows the id: idempotency is permanent.
+        let store = try FileEventStore(path: directory.file())
+        let again = try makeProcessor(store).handle(.add("a", 7), commandID: "once")
+        guard case .duplicate(let envelopes) = again else { Issue.record("appended twice"); return }
+        #expect(envelopes == first.envelopes)
+        #expect(store.lastPosition == 1)
+    }
+
+    @Test func aWriterCatchesUpOnAnotherWriterBeforeDeciding() throws {
+        let directory = TemporaryDirectory()
+        let one = makeProcessor(try FileEventStore(path: directory.file()))
+        let two = makeProcessor(try FileEventStore(path: directory.file()))
+        try one.handle(.add("a", 3))
+        try two.handle(.add("a", -3))  // only allowed because two saw one's +3
+        #expect(throws: Counter.WouldGoNegative()) { try one.handle(.add("a", -1)) }
+        #expect(one.state == ["a": 0])
+    }
+
+    @Test func aGroupCommitsEachCommandsEventsAndSkipsRejections() throws {
+        let store = InMemoryEventStore()
+        let processor = makeProcessor(store)
+        let outcome = try processor.handleGroup(
+            [PlannedCommand(.add("a", 2)), PlannedCommand(.add("a", -5)), PlannedCommand(.add("a", -2)), PlannedCommand(.add("b", 1))],
+            commitEvery: 2)
+        #expect(outcome.acceptedCommands == 3)
+        #expect(outcome.rejections.map(\.index) == [1])
+        #expect(processor.state == ["a": 0, "b": 1])
+        #expect(store.streamVersion(of: "a") == 2)
+    }
+}
+
+struct BusAndTimelineTests {
+    @Test func theBusDeliversEveryEventOnceInOrderToLateSubscribersToo() throws {
+        let directory = TemporaryDirectory()
+        let store = try FileEventStore(path: directory.file())
+        let other = try FileEventStore(path: directory.file())
+        let bus = EventBus<Counter>(store: store)
+        var early: [Int] = []
+        try bus.subscribe(after: 0) { early.append($0.position) }
+        let processor = CommandProcessorTests().makeProcessor(store)
+        try processor.handle(.add("a", 1))
+        try CommandProcessorTests().makeProcessor(other).handle(.add("a", 1))  // another "process"
+        #expect(try bus.pump() == 2)
+        var late: [Int] = []
+        try bus.subscribe(after: 1) { late.append($0.position) }
+        try processor.handle(.add("b", 1))
+        try bus.pump()
+        #expect(try bus.pump() == 0)
+        #expect(early == [1, 2, 3])
+        #expect(late == [2, 3])
+    }
+
+    @Test func theTimelineEqualsThePlainFoldAtEveryPosition() throws {
+        let store = InMemoryEventStore()
+        let processor = CommandProcessorTests().makeProcessor(store)
+        for index in 0..<50 { try processor.handle(.add(index % 3 == 0 ? "a" : "b", Int8(index % 5))) }
+        let timeline = Timeline(store: store, empty: Sum(), codec: Counter.self, interval: 8)
+        for position in (0...50).reversed() {
+            var plain = Sum()
+            try plain.catchUp(from: store, codec: Counter.self, through: position)
+            let travelled = try timeline.model(at: position)
+            #expect(travelled.total == plain.total)
+            #expect(travelled.position == position)
+        }
+    }
+}
