@@ -46,11 +46,15 @@ public struct ByteWriter: Sendable {
 /// while the buffer it was made from is alive.
 public struct ByteReader {
     /// A read ran past the end of the bytes.
-    public struct OutOfBounds: Error, Sendable {}
+    public struct OutOfBounds: Error, Sendable {
+        /// Creates the error.
+        public init() {}
+    }
 
-    private let bytes: UnsafeRawBufferPointer
-    /// The offset of the next byte to read.
-    public private(set) var offset: Int
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    /// The offset of the next byte to read (settable so that a decoder can skip bytes; the
+    /// reads stay bounds-checked whatever it is set to).
+    public var offset: Int
 
     /// Creates a reader over `bytes`, starting at the first byte.
     public init(_ bytes: UnsafeRawBufferPointer) {
@@ -59,13 +63,14 @@ public struct ByteReader {
     }
 
     /// The number of bytes not yet read.
+    @inlinable
     public var remaining: Int { bytes.count - offset }
 
     /// Reads a little-endian integer.
-    @inline(__always)
+    @inlinable
     public mutating func read<T: FixedWidthInteger>(_: T.Type = T.self) throws(OutOfBounds) -> T {
         let size = MemoryLayout<T>.size
-        guard remaining >= size else { throw OutOfBounds() }
+        guard offset >= 0, remaining >= size else { throw OutOfBounds() }
         let value = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
         offset += size
         return T(littleEndian: value)
@@ -73,7 +78,7 @@ public struct ByteReader {
 
     /// Reads `count` raw bytes.
     public mutating func readBytes(_ count: Int) throws(OutOfBounds) -> UnsafeRawBufferPointer {
-        guard count >= 0, remaining >= count else { throw OutOfBounds() }
+        guard count >= 0, offset >= 0, remaining >= count else { throw OutOfBounds() }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
         offset += count
         return slice

@@ -38,10 +38,7 @@ public struct ChainDigest: Hashable, Sendable, CustomStringConvertible {
     public init(of bytes: UnsafeRawBufferPointer) {
         var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &out) { outBytes in
-            _ = SHA256(
-                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                bytes.count,
-                outBytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            tally_sha256(bytes.baseAddress, bytes.count, outBytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
         }
         self.init(high: out.0, low: out.1)
     }

@@ -111,16 +111,17 @@ func forEachFrame(
     var cursor = 0
     var expected = firstPosition
     while cursor < bytes.count {
-        let damage = StoreError(
-            .corrupt, "record at byte offset \(baseOffset + cursor) (position \(expected)) changed after it was verified",
-            path: path, offset: baseOffset + cursor, position: expected)
-        guard bytes.count - cursor >= RecordFormat.frameHeaderSize else { throw damage }
-        let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: cursor, as: UInt32.self)))
         let bodyStart = cursor + RecordFormat.frameHeaderSize
+        let length = bytes.count - cursor >= RecordFormat.frameHeaderSize
+            ? Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: cursor, as: UInt32.self))) : 0
         guard length >= RecordFormat.minimumBodySize, bodyStart + length <= bytes.count,
             let view = try? RecordView(body: UnsafeRawBufferPointer(rebasing: bytes[bodyStart..<(bodyStart + length)])),
             view.position == expected
-        else { throw damage }
+        else {
+            throw StoreError(
+                .corrupt, "record at byte offset \(baseOffset + cursor) (position \(expected)) changed after it was verified",
+                path: path, offset: baseOffset + cursor, position: expected)
+        }
         try body(view)
         cursor = bodyStart + length
         expected += 1
