@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "tally",
     products: [
-        .executable(name: "tally", targets: ["tally"]),
+        .executable(name: "tally", targets: ["tally"])
     ],
     targets: [
         // C bindings (tiny: a module map and one shim header each)
@@ -39,7 +39,8 @@ let package = Package(
 
 // Strict settings for every Swift target, in one place.
 for target in package.targets where target.type != .system {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("ExistentialAny"),
-    ]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny")
+        ]
 }

@@ -117,13 +117,15 @@ public enum BankCodec: EventCodec {
             payload.write(transferred.amount.minorUnits)
         case .accountClosed: break
         }
-        return NewEvent(stream: event.stream.rawValue, typeName: event.typeName, schemaVersion: 1, payload: payload.bytes)
+        return NewEvent(
+            stream: event.stream.rawValue, typeName: event.typeName, schemaVersion: 1, payload: payload.bytes)
     }
 
     public static func decode(_ record: RecordView) throws(UndecodableEvent) -> BankEvent {
         guard record.schemaVersion == 1 else {
             throw UndecodableEvent(
-                position: record.position, reason: "\(record.typeName) schema version \(record.schemaVersion) is unknown")
+                position: record.position,
+                reason: "\(record.typeName) schema version \(record.schemaVersion) is unknown")
         }
         let account = AccountID(stored: String(decoding: record.streamBytes, as: UTF8.self))
         var reader = ByteReader(record.payload)
@@ -137,7 +139,8 @@ public enum BankCodec: EventCodec {
                 let to = AccountID(stored: try reader.readShortString())
                 event = .moneyTransferred(MoneyTransferred(from: account, to: to, amount: try amount(&reader)))
             } else if record.hasTypeName("AccountOpened") {
-                event = .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: try reader.readString())))
+                event = .accountOpened(
+                    AccountOpened(account: account, owner: OwnerName(stored: try reader.readString())))
             } else if record.hasTypeName("AccountClosed") {
                 event = .accountClosed(AccountClosed(account: account))
             } else {

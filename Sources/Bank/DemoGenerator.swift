@@ -160,15 +160,21 @@ public struct DemoGenerator {
         case "atm":
             return .withdraw(person, amount: min(balance, amount(category)))
         case "transfer":
-            guard let other = randomOpenPerson(excluding: person) else { return .deposit(person, amount: amount(category)) }
+            guard let other = randomOpenPerson(excluding: person) else {
+                return .deposit(person, amount: amount(category))
+            }
             return .transfer(from: person, to: other, amount: min(balance, amount(category)))
         default:
             let shops = data.merchants.filter { $0.category == category.name && state[$0.id]?.isClosed == false }
-            guard let shop = shops.randomElement(using: &random) else { return .deposit(person, amount: amount(category)) }
+            guard let shop = shops.randomElement(using: &random) else {
+                return .deposit(person, amount: amount(category))
+            }
             if chance(0.03) {
                 // A shop pays out its takings.
                 let takings = state[shop.id]?.balance ?? .zero
-                if takings > Money(minorUnits: 100) { return .withdraw(shop.id, amount: Money(minorUnits: takings.minorUnits / 2)) }
+                if takings > Money(minorUnits: 100) {
+                    return .withdraw(shop.id, amount: Money(minorUnits: takings.minorUnits / 2))
+                }
             }
             return .transfer(from: person, to: shop.id, amount: min(balance, amount(category)))
         }

@@ -11,7 +11,8 @@ public struct AccountID: Hashable, Comparable, Sendable, CustomStringConvertible
         let bytes = Array(text.utf8)
         guard (1...32).contains(bytes.count) else {
             throw InvalidInput(
-                bytes.isEmpty ? "account id is empty" : "invalid account id \(InvalidInput.quoted(text)): at most 32 characters")
+                bytes.isEmpty
+                    ? "account id is empty" : "invalid account id \(InvalidInput.quoted(text)): at most 32 characters")
         }
         guard bytes.allSatisfy(AccountID.isAllowed) else {
             throw InvalidInput(
@@ -55,10 +56,12 @@ public struct OwnerName: Hashable, Sendable, CustomStringConvertible {
         }
         guard text.unicodeScalars.allSatisfy(TextSafety.isDisplayable) else {
             throw InvalidInput(
-                "invalid owner name \(InvalidInput.quoted(text)): control characters, escape sequences and invisible formatting are not allowed")
+                "invalid owner name \(InvalidInput.quoted(text)): control characters, escape sequences and invisible formatting are not allowed"
+            )
         }
         guard text.count <= 64 else {
-            throw InvalidInput("invalid owner name \(InvalidInput.quoted(text)): at most 64 characters (has \(text.count))")
+            throw InvalidInput(
+                "invalid owner name \(InvalidInput.quoted(text)): at most 64 characters (has \(text.count))")
         }
         guard text.utf8.count <= 1024 else {
             throw InvalidInput("invalid owner name \(InvalidInput.quoted(text)): too long")

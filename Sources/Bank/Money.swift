@@ -63,9 +63,11 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
         func isDigits(_ part: ArraySlice<UInt8>) -> Bool {
             part.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         }
-        guard !whole.isEmpty, isDigits(whole), isDigits(fraction), point == nil || (1...2).contains(fraction.count) else {
+        guard !whole.isEmpty, isDigits(whole), isDigits(fraction), point == nil || (1...2).contains(fraction.count)
+        else {
             throw InvalidInput(
-                "invalid amount \(shown): use digits with up to two decimals, like 12 or 12.50 (no signs, commas or exponents)")
+                "invalid amount \(shown): use digits with up to two decimals, like 12 or 12.50 (no signs, commas or exponents)"
+            )
         }
         let significant = whole.drop { $0 == UInt8(ascii: "0") }
         guard significant.count <= 10 else {

@@ -127,17 +127,23 @@ public struct AccountHistory: Projection {
         let event = envelope.event
         switch event {
         case .accountOpened(let opened): record(opened.account, envelope, change: .zero, counterparty: nil)
-        case .moneyDeposited(let deposited): record(deposited.account, envelope, change: deposited.amount, counterparty: nil)
+        case .moneyDeposited(let deposited):
+            record(deposited.account, envelope, change: deposited.amount, counterparty: nil)
         case .moneyWithdrawn(let withdrawn):
-            record(withdrawn.account, envelope, change: Money(minorUnits: -withdrawn.amount.minorUnits), counterparty: nil)
+            record(
+                withdrawn.account, envelope, change: Money(minorUnits: -withdrawn.amount.minorUnits), counterparty: nil)
         case .moneyTransferred(let transferred):
-            record(transferred.from, envelope, change: Money(minorUnits: -transferred.amount.minorUnits), counterparty: transferred.to)
+            record(
+                transferred.from, envelope, change: Money(minorUnits: -transferred.amount.minorUnits),
+                counterparty: transferred.to)
             record(transferred.to, envelope, change: transferred.amount, counterparty: transferred.from)
         case .accountClosed(let closed): record(closed.account, envelope, change: .zero, counterparty: nil)
         }
     }
 
-    private mutating func record(_ id: AccountID, _ envelope: Envelope<BankEvent>, change: Money, counterparty: AccountID?) {
+    private mutating func record(
+        _ id: AccountID, _ envelope: Envelope<BankEvent>, change: Money, counterparty: AccountID?
+    ) {
         var balance = entries[id]?.last?.balanceAfter ?? .zero
         balance.add(change)
         entries[id, default: []].append(

@@ -50,7 +50,9 @@ extension EventStore {
     public func append(
         _ events: [NewEvent], commandID: String, timestamp: Timestamp, expectedVersions: [String: Int] = [:]
     ) throws -> ClosedRange<Int> {
-        try append([AppendBatch(events: events, commandID: commandID, timestamp: timestamp, expectedVersions: expectedVersions)])
+        try append([
+            AppendBatch(events: events, commandID: commandID, timestamp: timestamp, expectedVersions: expectedVersions)
+        ])
     }
 
     /// The committed records from `from` through `through` as owned values.
@@ -76,7 +78,9 @@ extension IndexedEventStore {
     /// The positions of the events that the command with `id` appended, if it appended any.
     public func positions(ofCommand id: String) throws -> ClosedRange<Int>? {
         guard index.lastPosition > 0 else { return nil }
-        if let candidate = index.candidatePosition(ofCommand: id), let found = try commandRange(startingAt: candidate, id: id) {
+        if let candidate = index.candidatePosition(ofCommand: id),
+            let found = try commandRange(startingAt: candidate, id: id)
+        {
             return found
         }
         // A hash collision (or no hit): look through the log itself.
@@ -93,7 +97,10 @@ extension IndexedEventStore {
         var done = false
         try forEachRecord(from: start, through: index.lastPosition) { record in
             guard !done else { return }
-            guard record.hasCommandID(id) else { done = true; return }
+            guard record.hasCommandID(id) else {
+                done = true
+                return
+            }
             end = record.position
             if record.completesAppend { done = true }
         }
@@ -112,14 +119,16 @@ func forEachFrame(
     var expected = firstPosition
     while cursor < bytes.count {
         let bodyStart = cursor + RecordFormat.frameHeaderSize
-        let length = bytes.count - cursor >= RecordFormat.frameHeaderSize
+        let length =
+            bytes.count - cursor >= RecordFormat.frameHeaderSize
             ? Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: cursor, as: UInt32.self))) : 0
         guard length >= RecordFormat.minimumBodySize, bodyStart + length <= bytes.count,
             let view = try? RecordView(body: UnsafeRawBufferPointer(rebasing: bytes[bodyStart..<(bodyStart + length)])),
             view.position == expected
         else {
             throw StoreError(
-                .corrupt, "record at byte offset \(baseOffset + cursor) (position \(expected)) changed after it was verified",
+                .corrupt,
+                "record at byte offset \(baseOffset + cursor) (position \(expected)) changed after it was verified",
                 path: path, offset: baseOffset + cursor, position: expected)
         }
         try body(view)

@@ -83,6 +83,7 @@ public final class FileEventStore: IndexedEventStore {
         return index.lastPosition - before
     }
 
+    @discardableResult
     public func withExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result {
         if lockDepth > 0 && heldLock == LOCK_EX {
             return try body()
@@ -131,13 +132,15 @@ public final class FileEventStore: IndexedEventStore {
             try encoded.withUnsafeBytes { bytes in
                 var written = 0
                 while written < bytes.count {
-                    let result = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(start + written))
+                    let result = pwrite(
+                        descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(start + written))
                     if result < 0 && errno == EINTR { continue }
                     guard result > 0 else {
                         let code = result < 0 ? errno : ENOSPC
                         // Take back the partial write so the file ends on a whole record.
                         if ftruncate(descriptor, off_t(start)) != 0 || fdatasync(descriptor) != 0 {
-                            writeFailure = StoreError(.io, "could not undo a failed write", path: path, systemError: errno)
+                            writeFailure = StoreError(
+                                .io, "could not undo a failed write", path: path, systemError: errno)
                         }
                         throw StoreError(
                             .io, "append failed, nothing was written: \(FileEventStore.describe(code))", path: path,
@@ -149,7 +152,8 @@ public final class FileEventStore: IndexedEventStore {
             guard fdatasync(descriptor) == 0 else {
                 let code = errno
                 let failure = StoreError(
-                    .io, "fdatasync failed: \(FileEventStore.describe(code)); the append is not acknowledged", path: path,
+                    .io, "fdatasync failed: \(FileEventStore.describe(code)); the append is not acknowledged",
+                    path: path,
                     systemError: code)
                 writeFailure = failure
                 throw failure
@@ -220,15 +224,18 @@ public final class FileEventStore: IndexedEventStore {
         let cut = size - index.committedEnd
         guard mayRepair else {
             if !repairing {
-                recoveryNotice = "the last \(cut) byte\(cut == 1 ? " is" : "s are") an incomplete append at byte offset "
+                recoveryNotice =
+                    "the last \(cut) byte\(cut == 1 ? " is" : "s are") an incomplete append at byte offset "
                     + "\(index.committedEnd) (after position \(index.lastPosition)); the next write will cut it"
             }
             return
         }
         guard ftruncate(descriptor, off_t(index.committedEnd)) == 0, fdatasync(descriptor) == 0 else {
-            throw StoreError(.io, "cannot cut the torn tail: \(FileEventStore.describe(errno))", path: path, systemError: errno)
+            throw StoreError(
+                .io, "cannot cut the torn tail: \(FileEventStore.describe(errno))", path: path, systemError: errno)
         }
-        let notice = "recovered: cut \(cut) byte\(cut == 1 ? "" : "s") of an incomplete append at byte offset "
+        let notice =
+            "recovered: cut \(cut) byte\(cut == 1 ? "" : "s") of an incomplete append at byte offset "
             + "\(index.committedEnd) (after position \(index.lastPosition))"
         recoveryNotice = recoveryNotice.map { $0 + "; " + notice } ?? notice
     }
@@ -239,7 +246,9 @@ public final class FileEventStore: IndexedEventStore {
             let header = RecordFormat.makeHeader()
             let written = header.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
             guard written == header.count, fdatasync(descriptor) == 0 else {
-                throw StoreError(.io, "cannot write the file header: \(FileEventStore.describe(errno))", path: path, systemError: errno)
+                throw StoreError(
+                    .io, "cannot write the file header: \(FileEventStore.describe(errno))", path: path,
+                    systemError: errno)
             }
             FileEventStore.syncDirectory(of: path)
         }
@@ -265,11 +274,13 @@ public final class FileEventStore: IndexedEventStore {
         try buffer.withUnsafeMutableBytes { bytes in
             var done = 0
             while done < range.count {
-                let result = pread(descriptor, bytes.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
+                let result = pread(
+                    descriptor, bytes.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
                 if result < 0 && errno == EINTR { continue }
                 guard result > 0 else {
                     throw StoreError(
-                        .io, "cannot read at byte offset \(range.lowerBound + done): "
+                        .io,
+                        "cannot read at byte offset \(range.lowerBound + done): "
                             + (result == 0 ? "file is shorter than expected" : FileEventStore.describe(errno)),
                         path: path, offset: range.lowerBound + done, systemError: result < 0 ? errno : nil)
                 }
@@ -314,7 +325,8 @@ public final class FileEventStore: IndexedEventStore {
         for component in parents {
             current += "/" + component
             if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw StoreError(.io, "cannot create directory \(current): \(describe(errno))", path: path, systemError: errno)
+                throw StoreError(
+                    .io, "cannot create directory \(current): \(describe(errno))", path: path, systemError: errno)
             }
         }
     }

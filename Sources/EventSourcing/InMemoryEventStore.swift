@@ -25,6 +25,7 @@ public final class InMemoryEventStore: IndexedEventStore {
         }
     }
 
+    @discardableResult
     public func withExclusiveAccess<Result>(_ body: () throws -> Result) throws -> Result {
         try body()
     }
@@ -34,7 +35,9 @@ public final class InMemoryEventStore: IndexedEventStore {
         let encoded = try index.encode(batches)
         let start = bytes.count
         bytes.append(contentsOf: encoded)
-        let stop = bytes.withUnsafeBytes { index.scan(UnsafeRawBufferPointer(rebasing: $0[start...]), baseOffset: start) }
+        let stop = bytes.withUnsafeBytes {
+            index.scan(UnsafeRawBufferPointer(rebasing: $0[start...]), baseOffset: start)
+        }
         precondition(stop == .end, "freshly encoded records must scan cleanly")
         return first...index.lastPosition
     }

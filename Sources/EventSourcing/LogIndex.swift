@@ -77,7 +77,8 @@ struct LogIndex {
             do {
                 view = try RecordView(body: body)
             } catch {
-                return .damaged(offset: baseOffset + cursor, position: position, problem: "record fields are malformed", frame: nil)
+                return .damaged(
+                    offset: baseOffset + cursor, position: position, problem: "record fields are malformed", frame: nil)
             }
             guard view.position == position else {
                 return .damaged(

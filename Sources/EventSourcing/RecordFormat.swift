@@ -121,7 +121,8 @@ public enum RecordFormat {
         }
         guard remaining >= frameHeaderSize + Int(length) else { return .incomplete }
         let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
-        let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + frameHeaderSize)..<(offset + frameHeaderSize + Int(length))])
+        let body = UnsafeRawBufferPointer(
+            rebasing: bytes[(offset + frameHeaderSize)..<(offset + frameHeaderSize + Int(length))])
         guard Checksum.crc32(body) == crc else { return .badChecksum }
         return .record(bodyLength: Int(length))
     }
@@ -149,7 +150,8 @@ public enum RecordFormat {
         var candidate = offset + 1
         while candidate + frameHeaderSize + minimumBodySize <= bytes.count {
             if case .record = frame(in: bytes, at: candidate) {
-                let position = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: candidate + frameHeaderSize, as: UInt64.self))
+                let position = UInt64(
+                    littleEndian: bytes.loadUnaligned(fromByteOffset: candidate + frameHeaderSize, as: UInt64.self))
                 if position > UInt64(afterPosition) { return candidate }
             }
             candidate += 1
@@ -190,7 +192,8 @@ public struct RecordView {
         self.body = body
         position = Int(truncatingIfNeeded: UInt64(littleEndian: body.loadUnaligned(fromByteOffset: 0, as: UInt64.self)))
         previousDigest = ChainDigest(loadingFrom: body, at: 8)
-        timestamp = Timestamp(millisecondsSinceEpoch: Int64(littleEndian: body.loadUnaligned(fromByteOffset: 24, as: Int64.self)))
+        timestamp = Timestamp(
+            millisecondsSinceEpoch: Int64(littleEndian: body.loadUnaligned(fromByteOffset: 24, as: Int64.self)))
         streamVersion = Int(UInt32(littleEndian: body.loadUnaligned(fromByteOffset: 32, as: UInt32.self)))
         schemaVersion = UInt16(littleEndian: body.loadUnaligned(fromByteOffset: 36, as: UInt16.self))
         completesAppend = body[38] & RecordFormat.commitFlag != 0

@@ -3,7 +3,9 @@ import Bank
 /// A command line split into its subcommand, positional arguments and options.
 struct Arguments {
     /// Options that take a value.
-    static let valueOptions: Set<String> = ["--store", "--owner", "--at", "--from", "--limit", "--seed", "--events", "--command-id"]
+    static let valueOptions: Set<String> = [
+        "--store", "--owner", "--at", "--from", "--limit", "--seed", "--events", "--command-id",
+    ]
     /// Options that stand alone.
     static let flagOptions: Set<String> = ["--json", "--help"]
 
@@ -59,9 +61,12 @@ struct Arguments {
         guard positionals.count == names.count else {
             let shape = ([command] + names.map { $0.uppercased() }).joined(separator: " ")
             if positionals.count < names.count {
-                throw UsageError("\(command) is missing \(names[positionals.count].uppercased()); usage: tally \(shape)")
+                throw UsageError(
+                    "\(command) is missing \(names[positionals.count].uppercased()); usage: tally \(shape)")
             }
-            throw UsageError("\(command) takes \(names.count) argument\(names.count == 1 ? "" : "s"), got \(positionals.count); usage: tally \(shape)")
+            throw UsageError(
+                "\(command) takes \(names.count) argument\(names.count == 1 ? "" : "s"), got \(positionals.count); usage: tally \(shape)"
+            )
         }
         return positionals
     }
@@ -69,7 +74,8 @@ struct Arguments {
     /// The non-negative integer value of `option`, if given.
     func integer(_ option: String, minimum: Int = 0) throws(UsageError) -> Int? {
         guard let text = values[option] else { return nil }
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(text), value >= minimum else {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(text), value >= minimum
+        else {
             throw UsageError("\(option) needs a whole number of at least \(minimum), got \(InvalidInput.quoted(text))")
         }
         return value

@@ -15,7 +15,8 @@ public enum CellWidth {
         if character.isASCII { return 1 }
         guard let first = character.unicodeScalars.first else { return 0 }
         if character.unicodeScalars.contains(where: { $0.properties.isEmojiPresentation })
-            || (character.unicodeScalars.count > 1 && character.unicodeScalars.contains("\u{FE0F}")) {
+            || (character.unicodeScalars.count > 1 && character.unicodeScalars.contains("\u{FE0F}"))
+        {
             return 2
         }
         return isWide(first.value) ? 2 : (first.properties.generalCategory == .nonspacingMark ? 0 : 1)
@@ -104,12 +105,15 @@ public enum LogLine {
     public static func text(_ metadata: EventMetadata, _ event: BankEvent) -> String {
         let subject: String
         switch event {
-        case .accountOpened(let opened): subject = "\(opened.account)  owner \(TextSafety.escaped(opened.owner.rawValue))"
-        case .moneyTransferred(let transferred): subject = "\(transferred.from) → \(transferred.to)  \(transferred.amount.grouped)"
+        case .accountOpened(let opened):
+            subject = "\(opened.account)  owner \(TextSafety.escaped(opened.owner.rawValue))"
+        case .moneyTransferred(let transferred):
+            subject = "\(transferred.from) → \(transferred.to)  \(transferred.amount.grouped)"
         case .moneyDeposited, .moneyWithdrawn: subject = "\(metadata.stream)  \(event.amount?.grouped ?? "")"
         case .accountClosed: subject = metadata.stream
         }
-        return "#\(metadata.position)  \(metadata.timestamp.iso8601)  \(CellWidth.fit(metadata.typeName, 16))  \(subject)"
+        return
+            "#\(metadata.position)  \(metadata.timestamp.iso8601)  \(CellWidth.fit(metadata.typeName, 16))  \(subject)"
     }
 }
 
@@ -136,7 +140,8 @@ enum DemoAssets {
     private static func directory(environment: [String: String]) -> String? {
         var candidates: [String] = []
         if let explicit = environment["TALLY_ASSETS"] { candidates.append(explicit) }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let binDirectory = (executable as NSString).deletingLastPathComponent
         candidates.append(binDirectory + "/" + bundleName + "/demo")
         candidates.append(binDirectory + "/" + bundleName)
@@ -171,10 +176,14 @@ enum StoreVerifier {
             let event = try BankCodec.decode(record)
             do {
                 let decided = try Ledger.decide(command(recreating: event), state: state)
-                guard decided == [event] else { throw UndecodableEvent(position: record.position, reason: "event does not follow the ledger's rules") }
+                guard decided == [event] else {
+                    throw UndecodableEvent(
+                        position: record.position, reason: "event does not follow the ledger's rules")
+                }
             } catch let rejection as BankRejection {
                 throw StoreError(
-                    .corrupt, "event at position \(record.position) breaks the ledger's rules: \(rejection)", path: path,
+                    .corrupt, "event at position \(record.position) breaks the ledger's rules: \(rejection)",
+                    path: path,
                     position: record.position)
             }
             Ledger.evolve(&state, with: event)

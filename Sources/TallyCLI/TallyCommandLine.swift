@@ -101,7 +101,10 @@ public struct TallyCommandLine {
         let writing: Set<String> = ["--command-id"]
         switch subcommand {
         case "open":
-            let (id, commandID) = (try account(try arguments.expect(["id"], options: writing.union(["--owner"]))[0]), try self.commandID(arguments))
+            let (id, commandID) = (
+                try account(try arguments.expect(["id"], options: writing.union(["--owner"]))[0]),
+                try self.commandID(arguments)
+            )
             guard let ownerText = arguments.values["--owner"] else {
                 throw UsageError("open needs --owner NAME; usage: tally open ID --owner \"Alice Smith\"")
             }
@@ -110,7 +113,8 @@ public struct TallyCommandLine {
             let values = try arguments.expect(["id", "amount"], options: writing)
             let id = try account(values[0])
             let amount = try Money.parseAmount(values[1])
-            let command: BankCommand = subcommand == "deposit" ? .deposit(id, amount: amount) : .withdraw(id, amount: amount)
+            let command: BankCommand =
+                subcommand == "deposit" ? .deposit(id, amount: amount) : .withdraw(id, amount: amount)
             return try execute(command, commandID: try commandID(arguments), arguments)
         case "transfer":
             let values = try arguments.expect(["from", "to", "amount"], options: writing)
@@ -171,7 +175,9 @@ public struct TallyCommandLine {
     private func commandID(_ arguments: Arguments) throws(UsageError) -> String? {
         guard let id = arguments.values["--command-id"] else { return nil }
         guard (1...64).contains(id.utf8.count),
-            id.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || "-_.:".utf8.contains($0) })
+            id.utf8.allSatisfy({
+                ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || "-_.:".utf8.contains($0)
+            })
         else {
             throw UsageError(
                 "invalid command id \(InvalidInput.quoted(id)): 1-64 ASCII letters, digits, - _ . or :")
@@ -247,7 +253,9 @@ public struct TallyCommandLine {
         if arguments.flags.contains("--json") {
             write(JSON.text(json(account, position: at)))
         } else {
-            write("\(account.id)  \(TextSafety.escaped(account.owner.rawValue))  \(account.status)  \(account.balance.grouped)  (position \(at))")
+            write(
+                "\(account.id)  \(TextSafety.escaped(account.owner.rawValue))  \(account.status)  \(account.balance.grouped)  (position \(at))"
+            )
         }
         return .done
     }
@@ -257,7 +265,11 @@ public struct TallyCommandLine {
         let at = try position(arguments, store: store)
         let all = try balances(store, through: at).sorted
         if arguments.flags.contains("--json") {
-            write(JSON.text(.object([("position", .integer(Int64(at))), ("accounts", .array(all.map { json($0, position: at) }))])))
+            write(
+                JSON.text(
+                    .object([
+                        ("position", .integer(Int64(at))), ("accounts", .array(all.map { json($0, position: at) })),
+                    ])))
             return .done
         }
         let rows = all.map { [$0.id.rawValue, TextSafety.escaped($0.owner.rawValue), $0.status, $0.balance.grouped] }
@@ -280,16 +292,24 @@ public struct TallyCommandLine {
                     ("counterparty", entry.counterparty.map { .string($0.rawValue) } ?? .null),
                 ])
             }
-            write(JSON.text(.object([("account", .string(id.rawValue)), ("position", .integer(Int64(store.lastPosition))), ("entries", .array(items))])))
+            write(
+                JSON.text(
+                    .object([
+                        ("account", .string(id.rawValue)), ("position", .integer(Int64(store.lastPosition))),
+                        ("entries", .array(items)),
+                    ])))
             return .done
         }
         let rows = entries.map { entry in
             [
                 "#\(entry.position)", entry.timestamp.iso8601, entry.typeName, entry.counterparty?.rawValue ?? "",
-                entry.change == .zero ? "" : (entry.change > .zero ? "+" : "") + entry.change.grouped, entry.balanceAfter.grouped,
+                entry.change == .zero ? "" : (entry.change > .zero ? "+" : "") + entry.change.grouped,
+                entry.balanceAfter.grouped,
             ]
         }
-        write(Table.render(header: ["POS", "TIME", "TYPE", "WITH", "CHANGE", "BALANCE"], rows: rows, rightAligned: [0, 4, 5]))
+        write(
+            Table.render(
+                header: ["POS", "TIME", "TYPE", "WITH", "CHANGE", "BALANCE"], rows: rows, rightAligned: [0, 4, 5]))
         return .done
     }
 
@@ -316,8 +336,9 @@ public struct TallyCommandLine {
         }
         let report = try StoreVerifier.verify(path: path)
         if let notice = report.notice { writeError("tally: \(path): \(notice)") }
-        write("ok: \(report.records) record\(report.records == 1 ? "" : "s"), last position \(report.records), "
-            + "checksums and chain intact, every event readable, no negative balance (\(path))")
+        write(
+            "ok: \(report.records) record\(report.records == 1 ? "" : "s"), last position \(report.records), "
+                + "checksums and chain intact, every event readable, no negative balance (\(path))")
         return .done
     }
 
@@ -336,7 +357,9 @@ public struct TallyCommandLine {
         let processor = CommandProcessor<Ledger, BankCodec>(
             store: store, clock: clock, makeCommandID: DemoAssets.commandIDs(seed: UInt64(seed)))
         let outcome = try processor.handleGroup(generator.commands(count: count))
-        write("appended \(outcome.appendedEvents) demo events (seed \(seed)) to \(store.path): positions 1–\(store.lastPosition)")
+        write(
+            "appended \(outcome.appendedEvents) demo events (seed \(seed)) to \(store.path): positions 1–\(store.lastPosition)"
+        )
         return .done
     }
 }

@@ -5,7 +5,8 @@ import Testing
 
 /// The demo data from the source tree's Assets folder.
 func demoData() throws -> DemoData {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     func read(_ name: String) throws -> String {
         try String(contentsOf: root.appendingPathComponent("Assets/demo/\(name)"), encoding: .utf8)
     }
@@ -30,7 +31,8 @@ struct CodecTests {
             .accountOpened(AccountOpened(account: id("alice"), owner: OwnerName(stored: "Alice 佐藤 🍜"))),
             .moneyDeposited(MoneyDeposited(account: id("alice"), amount: cents(1250))),
             .moneyWithdrawn(MoneyWithdrawn(account: id("alice"), amount: cents(1))),
-            .moneyTransferred(MoneyTransferred(from: id("alice"), to: id("a-much-longer-account-id-of-32ch"), amount: cents(99))),
+            .moneyTransferred(
+                MoneyTransferred(from: id("alice"), to: id("a-much-longer-account-id-of-32ch"), amount: cents(99))),
             .accountClosed(AccountClosed(account: id("alice"))),
         ]
         let store = InMemoryEventStore()
@@ -43,15 +45,23 @@ struct CodecTests {
     }
 
     @Test func typeNamesAreStableStrings() {
-        #expect(BankCodec.encode(.moneyTransferred(MoneyTransferred(from: id("a"), to: id("b"), amount: cents(1)))).typeName == "MoneyTransferred")
+        #expect(
+            BankCodec.encode(.moneyTransferred(MoneyTransferred(from: id("a"), to: id("b"), amount: cents(1)))).typeName
+                == "MoneyTransferred")
         #expect(BankCodec.encode(.accountClosed(AccountClosed(account: id("a")))).schemaVersion == 1)
     }
 
     @Test func unknownTypesAndVersionsAreRefusedNotMisread() throws {
         let store = InMemoryEventStore()
-        try store.append([NewEvent(stream: "a", typeName: "MoneyTeleported", schemaVersion: 1, payload: [])], commandID: "c", timestamp: Timestamp(millisecondsSinceEpoch: 0))
-        try store.append([NewEvent(stream: "a", typeName: "MoneyDeposited", schemaVersion: 2, payload: [1, 0, 0, 0, 0, 0, 0, 0])], commandID: "d", timestamp: Timestamp(millisecondsSinceEpoch: 0))
-        try store.append([NewEvent(stream: "a", typeName: "MoneyDeposited", schemaVersion: 1, payload: [1, 0])], commandID: "e", timestamp: Timestamp(millisecondsSinceEpoch: 0))
+        try store.append(
+            [NewEvent(stream: "a", typeName: "MoneyTeleported", schemaVersion: 1, payload: [])], commandID: "c",
+            timestamp: Timestamp(millisecondsSinceEpoch: 0))
+        try store.append(
+            [NewEvent(stream: "a", typeName: "MoneyDeposited", schemaVersion: 2, payload: [1, 0, 0, 0, 0, 0, 0, 0])],
+            commandID: "d", timestamp: Timestamp(millisecondsSinceEpoch: 0))
+        try store.append(
+            [NewEvent(stream: "a", typeName: "MoneyDeposited", schemaVersion: 1, payload: [1, 0])], commandID: "e",
+            timestamp: Timestamp(millisecondsSinceEpoch: 0))
         for position in 1...3 {
             #expect(throws: UndecodableEvent.self) {
                 try store.forEachRecord(from: position, through: position) { _ = try BankCodec.decode($0) }

@@ -13,7 +13,9 @@ struct LedgerRulesTests {
         return state
     }
 
-    func opened(_ account: AccountID) -> BankEvent { .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: "X"))) }
+    func opened(_ account: AccountID) -> BankEvent {
+        .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: "X")))
+    }
     func deposited(_ account: AccountID, _ cents: Int64) -> BankEvent {
         .moneyDeposited(MoneyDeposited(account: account, amount: Money(minorUnits: cents)))
     }
@@ -21,7 +23,10 @@ struct LedgerRulesTests {
 
     @Test func openingANewAccount() throws {
         let owner = try OwnerName(parsing: "Alice Smith")
-        #expect(try Ledger.decide(.open(alice, owner: owner), state: given([])) == [.accountOpened(AccountOpened(account: alice, owner: owner))])
+        #expect(
+            try Ledger.decide(.open(alice, owner: owner), state: given([])) == [
+                .accountOpened(AccountOpened(account: alice, owner: owner))
+            ])
     }
 
     @Test func openingAnExistingAccountIsRejected() {
@@ -32,12 +37,16 @@ struct LedgerRulesTests {
 
     @Test func reopeningAClosedAccountIsRejected() {
         #expect(throws: BankRejection.accountAlreadyExists(alice)) {
-            try Ledger.decide(.open(alice, owner: OwnerName(stored: "Y")), state: given([opened(alice), closed(alice)]))
+            try Ledger.decide(
+                .open(alice, owner: OwnerName(stored: "Y")), state: given([opened(alice), closed(alice)]))
         }
     }
 
     @Test func depositing() throws {
-        #expect(try Ledger.decide(.deposit(alice, amount: cents(1250)), state: given([opened(alice)])) == [deposited(alice, 1250)])
+        #expect(
+            try Ledger.decide(.deposit(alice, amount: cents(1250)), state: given([opened(alice)])) == [
+                deposited(alice, 1250)
+            ])
     }
 
     @Test func depositingToAnUnknownAccountIsRejected() {
@@ -54,7 +63,9 @@ struct LedgerRulesTests {
 
     @Test func depositingPastWhatTheLedgerHoldsIsRejected() {
         let state = given([opened(alice), deposited(alice, .max - 5)])
-        #expect(throws: BankRejection.balanceLimitExceeded(alice, balance: Money(minorUnits: .max - 5), requested: cents(6))) {
+        #expect(
+            throws: BankRejection.balanceLimitExceeded(alice, balance: Money(minorUnits: .max - 5), requested: cents(6))
+        ) {
             try Ledger.decide(.deposit(alice, amount: cents(6)), state: state)
         }
     }
@@ -68,13 +79,15 @@ struct LedgerRulesTests {
 
     @Test func withdrawingUpToTheBalance() throws {
         #expect(
-            try Ledger.decide(.withdraw(alice, amount: cents(1000)), state: given([opened(alice), deposited(alice, 1000)]))
+            try Ledger.decide(
+                .withdraw(alice, amount: cents(1000)), state: given([opened(alice), deposited(alice, 1000)]))
                 == [.moneyWithdrawn(MoneyWithdrawn(account: alice, amount: cents(1000)))])
     }
 
     @Test func overdrawingIsRejectedWithTheNumbers() {
         #expect(throws: BankRejection.insufficientFunds(alice, available: cents(1000), requested: cents(1001))) {
-            try Ledger.decide(.withdraw(alice, amount: cents(1001)), state: given([opened(alice), deposited(alice, 1000)]))
+            try Ledger.decide(
+                .withdraw(alice, amount: cents(1001)), state: given([opened(alice), deposited(alice, 1000)]))
         }
     }
 
@@ -97,7 +110,9 @@ struct LedgerRulesTests {
             try Ledger.decide(.transfer(from: alice, to: id("carol"), amount: cents(1)), state: state)
         }
         #expect(throws: BankRejection.accountClosed(bob)) {
-            try Ledger.decide(.transfer(from: alice, to: bob, amount: cents(1)), state: given([opened(alice), opened(bob), deposited(alice, 5), closed(bob)]))
+            try Ledger.decide(
+                .transfer(from: alice, to: bob, amount: cents(1)),
+                state: given([opened(alice), opened(bob), deposited(alice, 5), closed(bob)]))
         }
     }
 

@@ -2,10 +2,12 @@ import Bank
 import Testing
 
 struct MoneyParsingTests {
-    @Test(arguments: [
-        ("12", 1200), ("12.5", 1250), ("12.50", 1250), ("0.01", 1), ("007.10", 710), ("1000000000", 100_000_000_000),
-        ("1000000000.00", 100_000_000_000), ("999999999.99", 99_999_999_999),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("12", 1200), ("12.5", 1250), ("12.50", 1250), ("0.01", 1), ("007.10", 710),
+            ("1000000000", 100_000_000_000),
+            ("1000000000.00", 100_000_000_000), ("999999999.99", 99_999_999_999),
+        ] as [(String, Int64)])
     func acceptsExactDecimals(text: String, minorUnits: Int64) throws {
         #expect(try Money.parseAmount(text) == Money(minorUnits: minorUnits))
     }
@@ -38,7 +40,9 @@ struct IdentifierTests {
         #expect(try AccountID(parsing: text).rawValue == text.lowercased())
     }
 
-    @Test(arguments: ["", "al ice", "alice!", "ålice", String(repeating: "x", count: 33), "a/b", "\u{1B}[2J", "a\u{0}b"])
+    @Test(arguments: [
+        "", "al ice", "alice!", "ålice", String(repeating: "x", count: 33), "a/b", "\u{1B}[2J", "a\u{0}b",
+    ])
     func refusesInvalidIDs(text: String) {
         #expect(throws: InvalidInput.self) { try AccountID(parsing: text) }
     }

@@ -133,7 +133,10 @@ struct FileEventStoreTests {
         let (bytes, _) = try makeStore(at: path, count: 3)
         var generator = SystemRandomNumberGenerator()
         for size in [1, 7, 12, 100, 5000] {
-            let tail = kind == "zeros" ? [UInt8](repeating: 0, count: size) : (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let tail =
+                kind == "zeros"
+                ? [UInt8](repeating: 0, count: size)
+                : (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
             try write(bytes + tail, to: path)
             let store = try FileEventStore(path: path)
             #expect(store.lastPosition == 3)
@@ -186,7 +189,8 @@ struct FileEventStoreTests {
             try FileEventStore(path: path)
         } throws: { error in
             guard let error = error as? StoreError else { return false }
-            return error.code == .corrupt && error.position == 3 && error.offset == ends[1] && error.message.contains("chain")
+            return error.code == .corrupt && error.position == 3 && error.offset == ends[1]
+                && error.message.contains("chain")
         }
     }
 

@@ -5,7 +5,10 @@ import Testing
 /// below zero.
 enum Counter: Decider, EventCodec {
     enum Command: Sendable { case add(String, Int8) }
-    struct Event: Sendable, Equatable { var name: String; var delta: Int8 }
+    struct Event: Sendable, Equatable {
+        var name: String
+        var delta: Int8
+    }
     struct WouldGoNegative: Error, Equatable {}
     typealias State = [String: Int]
 
@@ -54,7 +57,10 @@ struct CommandProcessorTests {
         let store = InMemoryEventStore()
         let processor = makeProcessor(store)
         let outcome = try processor.handle(.add("a", 5))
-        guard case .appended(let envelopes) = outcome else { Issue.record("not appended"); return }
+        guard case .appended(let envelopes) = outcome else {
+            Issue.record("not appended")
+            return
+        }
         #expect(envelopes.map(\.event) == [Counter.Event(name: "a", delta: 5)])
         #expect(envelopes[0].metadata.timestamp == noon)
         #expect(envelopes[0].metadata.commandID == "generated-1")
@@ -74,7 +80,10 @@ struct CommandProcessorTests {
         // A new process (a new store instance) still knows the id: idempotency is permanent.
         let store = try FileEventStore(path: directory.file())
         let again = try makeProcessor(store).handle(.add("a", 7), commandID: "once")
-        guard case .duplicate(let envelopes) = again else { Issue.record("appended twice"); return }
+        guard case .duplicate(let envelopes) = again else {
+            Issue.record("appended twice")
+            return
+        }
         #expect(envelopes == first.envelopes)
         #expect(store.lastPosition == 1)
     }
@@ -93,7 +102,10 @@ struct CommandProcessorTests {
         let store = InMemoryEventStore()
         let processor = makeProcessor(store)
         let outcome = try processor.handleGroup(
-            [PlannedCommand(.add("a", 2)), PlannedCommand(.add("a", -5)), PlannedCommand(.add("a", -2)), PlannedCommand(.add("b", 1))],
+            [
+                PlannedCommand(.add("a", 2)), PlannedCommand(.add("a", -5)), PlannedCommand(.add("a", -2)),
+                PlannedCommand(.add("b", 1)),
+            ],
             commitEvery: 2)
         #expect(outcome.acceptedCommands == 3)
         #expect(outcome.rejections.map(\.index) == [1])

@@ -56,14 +56,20 @@ struct CommandLineContractTests {
         try tally("close", "bob")
         let events = try tally.log()
         #expect(events.map { $0["position"] as? Int } == [1, 2, 3, 4, 5, 6])
-        #expect(events.map { $0["type"] as? String } == ["AccountOpened", "AccountOpened", "MoneyDeposited", "MoneyTransferred", "MoneyWithdrawn", "AccountClosed"])
+        #expect(
+            events.map { $0["type"] as? String } == [
+                "AccountOpened", "AccountOpened", "MoneyDeposited", "MoneyTransferred", "MoneyWithdrawn",
+                "AccountClosed",
+            ])
         #expect(events.map { $0["account"] as? String } == ["alice", "bob", "alice", "alice", "bob", "bob"])
         #expect(events.map { $0["version"] as? Int } == [1, 1, 2, 3, 2, 3])
         #expect(events[0]["command_id"] as? String == "c-1")
         #expect((events[0]["data"] as? [String: Any])?["owner"] as? String == "Alice \"Q\" Smith")
         #expect((events[2]["data"] as? [String: Any])?["amount_minor"] as? Int == 1000)
         let transfer = events[3]["data"] as? [String: Any] ?? [:]
-        #expect(transfer["from"] as? String == "alice" && transfer["to"] as? String == "bob" && transfer["amount_minor"] as? Int == 250)
+        #expect(
+            transfer["from"] as? String == "alice" && transfer["to"] as? String == "bob"
+                && transfer["amount_minor"] as? Int == 250)
         #expect((events[5]["data"] as? [String: Any])?.isEmpty == true)
         for event in events {
             #expect(Set(event.keys) == ["position", "type", "account", "version", "timestamp", "command_id", "data"])
@@ -103,14 +109,20 @@ struct CommandLineContractTests {
         try tally("open", "alice", "--owner", "Alice")
         let before = tally.bytes
         let cases: [[String]] = [
-            ["deposit", "alice", "-5"], ["deposit", "alice", "0"], ["deposit", "alice", "1e3"], ["deposit", "alice", "0x10"],
-            ["deposit", "alice", "12.345"], ["deposit", "alice", "1,000"], ["deposit", "alice", ""], ["deposit", "alice", " 5"],
+            ["deposit", "alice", "-5"], ["deposit", "alice", "0"], ["deposit", "alice", "1e3"],
+            ["deposit", "alice", "0x10"],
+            ["deposit", "alice", "12.345"], ["deposit", "alice", "1,000"], ["deposit", "alice", ""],
+            ["deposit", "alice", " 5"],
             ["deposit", "alice", "١٢"], ["deposit", "alice", "1000000000.01"], ["deposit", "alice"],
-            ["deposit", "alice", "1", "2"], ["deposit", "al ice", "1"], ["deposit", String(repeating: "a", count: 33), "1"],
-            ["open", "bob"], ["open", "bob", "--owner", "Evil\u{1B}]0;pwned\u{07}"], ["open", "bob", "--owner", "a\u{202E}b"],
+            ["deposit", "alice", "1", "2"], ["deposit", "al ice", "1"],
+            ["deposit", String(repeating: "a", count: 33), "1"],
+            ["open", "bob"], ["open", "bob", "--owner", "Evil\u{1B}]0;pwned\u{07}"],
+            ["open", "bob", "--owner", "a\u{202E}b"],
             ["open", "bob", "--owner", String(repeating: "x", count: 10_240)], ["open", "bob", "--owner", ""],
-            ["deposit", "alice", "1", "--frobnicate"], ["deposit", "alice", "1", "--json"], ["balance", "alice", "--at", "-1"],
-            ["balance", "alice", "--at", "99"], ["log", "--limit", "x"], ["teleport", "alice"], ["deposit", "alice", "1", "--command-id", ""],
+            ["deposit", "alice", "1", "--frobnicate"], ["deposit", "alice", "1", "--json"],
+            ["balance", "alice", "--at", "-1"],
+            ["balance", "alice", "--at", "99"], ["log", "--limit", "x"], ["teleport", "alice"],
+            ["deposit", "alice", "1", "--command-id", ""],
             ["--store"], ["verify", "extra"], ["demo", "--events", "0"],
         ]
         for arguments in cases {
@@ -118,7 +130,9 @@ struct CommandLineContractTests {
             #expect(result.status == 2, "\(arguments): \(result.error)")
             #expect(result.error.hasPrefix("tally: "), "\(arguments)")
             #expect(result.error.split(separator: "\n").count == 1, "\(arguments)")
-            #expect(!result.error.contains("\u{1B}") && !result.error.contains("\u{202E}") && !result.error.contains("\u{07}"))
+            #expect(
+                !result.error.contains("\u{1B}") && !result.error.contains("\u{202E}")
+                    && !result.error.contains("\u{07}"))
             #expect(result.error.count < 400, "\(arguments)")
         }
         #expect(tally.bytes == before)
@@ -127,7 +141,8 @@ struct CommandLineContractTests {
     @Test func invalidUTF8ArgumentsAreRefused() throws {
         let tally = Tally()
         let result = try Tally.run(
-            ["-c", "\"$0\" --store \"$1\" open \"$(printf 'bad\\377')\" --owner x", Tally.executable, tally.store], executable: "/bin/sh")
+            ["-c", "\"$0\" --store \"$1\" open \"$(printf 'bad\\377')\" --owner x", Tally.executable, tally.store],
+            executable: "/bin/sh")
         #expect(result.status == 2)
         #expect(result.error.contains("not valid UTF-8"))
         #expect(tally.bytes.isEmpty)
@@ -148,8 +163,11 @@ struct CommandLineContractTests {
     @Test func theStoreComesFromTheFlagTheEnvironmentOrTheDataHome() throws {
         let directory = TemporaryDirectory()
         #expect(try Tally.run(["open", "a", "--owner", "A", "--store", directory.file("after.tally")]).status == 0)
-        #expect(try Tally.run(["open", "b", "--owner", "B"], environment: ["TALLY_STORE": directory.file("env.tally")]).status == 0)
-        #expect(try Tally.run(["open", "c", "--owner", "C"], environment: ["XDG_DATA_HOME": directory.path]).status == 0)
+        #expect(
+            try Tally.run(["open", "b", "--owner", "B"], environment: ["TALLY_STORE": directory.file("env.tally")])
+                .status == 0)
+        #expect(
+            try Tally.run(["open", "c", "--owner", "C"], environment: ["XDG_DATA_HOME": directory.path]).status == 0)
         for path in ["after.tally", "env.tally", "tally/ledger.tally"] {
             #expect(FileManager.default.fileExists(atPath: directory.file(path)), "\(path)")
         }
@@ -184,7 +202,9 @@ struct CommandLineContractTests {
         try Data(bytes).write(to: URL(fileURLWithPath: tally.store))
         let result = try tally("verify")
         #expect(result.status == 3)
-        #expect(result.error.range(of: #"byte offset \d+ \(position \d+\)"#, options: .regularExpression) != nil, "\(result.error)")
+        #expect(
+            result.error.range(of: #"byte offset \d+ \(position \d+\)"#, options: .regularExpression) != nil,
+            "\(result.error)")
         // Every other command refuses too, and changes nothing.
         #expect(try tally("deposit", "alice", "1").status == 3)
         #expect(try tally("balance", "alice").status == 3)

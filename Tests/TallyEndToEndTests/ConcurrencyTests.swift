@@ -34,7 +34,8 @@ struct ConcurrentWriterTests {
             }
         }
         let results = try writers.map { try $0.wait() }
-        let acknowledged = Set(results.flatMap { $0.lines.filter { $0.hasPrefix("ack ") }.map { String($0.dropFirst(4)) } })
+        let acknowledged = Set(
+            results.flatMap { $0.lines.filter { $0.hasPrefix("ack ") }.map { String($0.dropFirst(4)) } })
         #expect(acknowledged.count >= 40, "too few commands went through to test anything")
         #expect(results.allSatisfy { !$0.error.contains("store") }, "\(results.map(\.error))")
 

@@ -13,7 +13,8 @@ struct Tally {
 
     /// The `tally` executable beside this test bundle.
     static let executable: String = {
-        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let testBinary =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
         // The bundle may be a directory (xctest) or a file.
         if directory.lastPathComponent.hasSuffix(".xctest") { directory.deleteLastPathComponent() }
@@ -29,9 +30,12 @@ struct Tally {
         try Tally.run(["--store", store] + arguments, environment: environment)
     }
 
-    static func run(_ arguments: [String], environment extra: [String: String] = [:], executable: String = Tally.executable) throws -> Result {
+    static func run(
+        _ arguments: [String], environment extra: [String: String] = [:], executable: String = Tally.executable
+    ) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: Tally.executable) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tally binary not built at \(Tally.executable)"])
+            throw CocoaError(
+                .fileNoSuchFile, userInfo: [NSFilePathErrorKey: "tally binary not built at \(Tally.executable)"])
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
