@@ -101,14 +101,12 @@ public struct TallyCommandLine {
         let writing: Set<String> = ["--command-id"]
         switch subcommand {
         case "open":
-            let (id, commandID) = (
-                try account(try arguments.expect(["id"], options: writing.union(["--owner"]))[0]),
-                try self.commandID(arguments)
-            )
+            let id = try account(try arguments.expect(["id"], options: writing.union(["--owner"]))[0])
             guard let ownerText = arguments.values["--owner"] else {
                 throw UsageError("open needs --owner NAME; usage: tally open ID --owner \"Alice Smith\"")
             }
-            return try execute(.open(id, owner: try OwnerName(parsing: ownerText)), commandID: commandID, arguments)
+            return try execute(
+                .open(id, owner: try OwnerName(parsing: ownerText)), commandID: try commandID(arguments), arguments)
         case "deposit", "withdraw":
             let values = try arguments.expect(["id", "amount"], options: writing)
             let id = try account(values[0])
