@@ -46,18 +46,16 @@ public final class FileEventStore: IndexedEventStore {
         }
         descriptor = fd
         index = LogIndex(headerEnd: RecordFormat.headerSize, initialDigest: .zero)
-        do {
-            if repairing {
-                try withExclusiveAccess {}
-            } else {
-                _ = try refresh()
-                if index.committedEnd == RecordFormat.headerSize, fileSize == 0 {
-                    throw StoreError(.corrupt, "file is empty: not a Tally event file", path: path, offset: 0)
-                }
+        // Every stored property is set by now, so if validation throws, deinit still runs
+        // and closes the descriptor (closing it here too could close another file's reuse of
+        // the number).
+        if repairing {
+            try withExclusiveAccess {}
+        } else {
+            _ = try refresh()
+            if index.committedEnd == RecordFormat.headerSize, fileSize == 0 {
+                throw StoreError(.corrupt, "file is empty: not a Tally event file", path: path, offset: 0)
             }
-        } catch {
-            close(fd)
-            throw error
         }
     }
 

@@ -123,7 +123,7 @@ struct LogIndex {
         var digest = lastDigest
         var versions: [String: Int] = [:]
         for batch in batches {
-            precondition(!batch.events.isEmpty, "an append batch holds at least one event")
+            try LogIndex.validate(batch)
             for (stream, expected) in batch.expectedVersions {
                 let actual = versions[stream] ?? streamVersion(of: stream)
                 guard actual == expected else {
@@ -141,6 +141,24 @@ struct LogIndex {
             }
         }
         return buffer
+    }
+}
+
+extension LogIndex {
+    /// Checks that the record format can hold `batch`.
+    static func validate(_ batch: AppendBatch) throws(StoreError) {
+        guard !batch.events.isEmpty else { throw StoreError(.invalidAppend, "an append needs at least one event") }
+        guard batch.commandID.utf8.count <= 255 else {
+            throw StoreError(.invalidAppend, "command id is over 255 bytes")
+        }
+        for event in batch.events {
+            guard event.stream.utf8.count <= 255, event.typeName.utf8.count <= 255 else {
+                throw StoreError(.invalidAppend, "stream or type name is over 255 bytes")
+            }
+            guard event.payload.count <= RecordFormat.maximumBodySize - RecordFormat.minimumBodySize - 3 * 255 else {
+                throw StoreError(.invalidAppend, "event payload of \(event.payload.count) bytes is over the record size limit")
+            }
+        }
     }
 }
 

@@ -15,6 +15,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict
         /// An earlier write or sync failed in this process; further writes are refused.
         case failedEarlier
+        /// An append the record format cannot hold (an empty batch, a name over 255 bytes, a
+        /// record over the size limit); nothing was written.
+        case invalidAppend
     }
 
     /// What kind of failure this is.

@@ -194,6 +194,25 @@ struct FileEventStoreTests {
         }
     }
 
+    @Test func appendsTheFormatCannotHoldAreRefusedAndWriteNothing() throws {
+        let directory = TemporaryDirectory()
+        let store = try FileEventStore(path: directory.file())
+        let size = store.fileSize
+        let long = String(repeating: "x", count: 256)
+        let cases: [[AppendBatch]] = [
+            [AppendBatch(events: [], commandID: "c", timestamp: noon)],
+            [AppendBatch(events: [event(long, 1)], commandID: "c", timestamp: noon)],
+            [AppendBatch(events: [event("a", 1)], commandID: long, timestamp: noon)],
+            [AppendBatch(events: [event("a", 1, type: long)], commandID: "c", timestamp: noon)],
+            [AppendBatch(events: [NewEvent(stream: "a", typeName: "T", schemaVersion: 1, payload: [UInt8](repeating: 0, count: 1 << 20))], commandID: "c", timestamp: noon)],
+        ]
+        for batches in cases {
+            #expect { try store.append(batches) } throws: { ($0 as? StoreError)?.code == .invalidAppend }
+        }
+        #expect(store.fileSize == size)
+        #expect(store.lastPosition == 0)
+    }
+
     @Test func notATallyFileIsRefused() throws {
         let directory = TemporaryDirectory()
         let path = directory.file()
