@@ -12,6 +12,8 @@ let package = Package(
         // C bindings (tiny: a module map and one shim header each)
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // ncursesw without pkg-config: its .pc adds -D flags SwiftPM refuses; the shim defines them.
+        .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
 
         // Core: event-sourcing machinery, knows nothing of banks
         .target(name: "EventSourcing", dependencies: ["CZlib", "CCrypto"]),
@@ -27,11 +29,13 @@ let package = Package(
 
         // Front end
         .target(name: "TallyCLI", dependencies: ["EventSourcing", "Bank", "TallyAssets"]),
-        .executableTarget(name: "tally", dependencies: ["TallyCLI"]),
+        .target(name: "TallyTUI", dependencies: ["EventSourcing", "Bank", "TallyCLI", "CNcurses"]),
+        .executableTarget(name: "tally", dependencies: ["TallyCLI", "TallyTUI"]),
 
         // Tests
         .testTarget(name: "EventSourcingTests", dependencies: ["EventSourcing"]),
         .testTarget(name: "BankTests", dependencies: ["Bank", "EventSourcing"]),
+        .testTarget(name: "TallyTUITests", dependencies: ["TallyTUI", "Bank", "EventSourcing"], exclude: ["Golden"]),
         .testTarget(name: "TallyEndToEndTests", dependencies: ["TallyCLI", "Bank", "EventSourcing"]),
     ],
     swiftLanguageModes: [.v6]

@@ -90,6 +90,9 @@ public enum LogLine {
         }
     }
 
+    /// The event's data alone, as JSON.
+    public static func dataJSON(_ event: BankEvent) -> String { JSON.text(.object(data(event))) }
+
     /// The JSON Lines form.
     public static func json(_ metadata: EventMetadata, _ event: BankEvent) -> String {
         JSON.text(
@@ -117,9 +120,23 @@ public enum LogLine {
     }
 }
 
-/// Reads the demo data from `Assets/demo`, wherever the build put it.
-enum DemoAssets {
+/// Reads the demo data from `Assets/demo`, wherever the build put it, and appends demo histories.
+public enum DemoAssets {
     static let bundleName = "tally_TallyAssets.resources"
+
+    /// Appends a reproducible demo history of `events` events to the empty `store`, with group
+    /// commit. The same seed always gives the same bytes.
+    ///
+    /// - Throws: ``StoreError`` when the data files cannot be found or the store fails.
+    public static func appendDemo(
+        to store: any EventStore, seed: UInt64, events: Int, environment: [String: String], clock: any Clock
+    ) throws -> Int {
+        let data = try load(environment: environment)
+        var generator = DemoGenerator(data: data, seed: seed)
+        let processor = CommandProcessor<Ledger, BankCodec>(
+            store: store, clock: clock, makeCommandID: commandIDs(seed: seed))
+        return try processor.handleGroup(generator.commands(count: events)).appendedEvents
+    }
 
     static func load(environment: [String: String]) throws -> DemoData {
         guard let directory = directory(environment: environment) else {

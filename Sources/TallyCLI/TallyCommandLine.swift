@@ -73,6 +73,18 @@ public struct TallyCommandLine {
         }
     }
 
+    /// The store path when `arguments` ask for the interactive ledger (no command, only
+    /// `--store`); nil when they ask for anything else, which ``run(_:)`` handles.
+    public func interactiveStorePath(_ arguments: [String]) -> String? {
+        guard let parsed = try? Arguments(arguments), parsed.subcommand == nil, parsed.flags.isEmpty,
+            parsed.values.keys.allSatisfy({ $0 == "--store" })
+        else { return nil }
+        return try? storePath(parsed)
+    }
+
+    /// The lock wait from `TALLY_LOCK_TIMEOUT_MS`.
+    public var lockTimeoutMilliseconds: Int { environment["TALLY_LOCK_TIMEOUT_MS"].flatMap(Int.init) ?? 10_000 }
+
     /// The usage text.
     public static let usage = """
         tally — an event-sourced bank ledger for the terminal
@@ -162,8 +174,7 @@ public struct TallyCommandLine {
     }
 
     private func openStore(_ arguments: Arguments) throws -> FileEventStore {
-        let timeout = environment["TALLY_LOCK_TIMEOUT_MS"].flatMap(Int.init) ?? 10_000
-        let store = try FileEventStore(path: try storePath(arguments), lockTimeoutMilliseconds: timeout)
+        let store = try FileEventStore(path: try storePath(arguments), lockTimeoutMilliseconds: lockTimeoutMilliseconds)
         if let notice = store.recoveryNotice { writeError("tally: \(store.path): \(notice)") }
         return store
     }
@@ -191,31 +202,13 @@ public struct TallyCommandLine {
             store: store, clock: clock, makeCommandID: { UUID().uuidString.lowercased() })
         let outcome = try processor.handle(command, commandID: commandID)
         for envelope in outcome.envelopes {
-            var line = describe(envelope, balances: processor.state)
+            var line = Receipt.describe(envelope, balances: processor.state)
             if case .duplicate = outcome {
                 line += " — already done by command \(envelope.metadata.commandID), nothing appended"
             }
             write(line)
         }
         return .done
-    }
-
-    private func describe(_ envelope: Envelope<BankEvent>, balances: Ledger.State) -> String {
-        let at = "(position \(envelope.position))"
-        func balance(_ id: AccountID) -> String { balances[id].map { "\($0.balance)" } ?? "?" }
-        switch envelope.event {
-        case .accountOpened(let event):
-            return "opened \(event.account) for \(TextSafety.escaped(event.owner.rawValue)) \(at)"
-        case .moneyDeposited(let event):
-            return "deposited \(event.amount) to \(event.account); balance now \(balance(event.account)) \(at)"
-        case .moneyWithdrawn(let event):
-            return "withdrew \(event.amount) from \(event.account); balance now \(balance(event.account)) \(at)"
-        case .moneyTransferred(let event):
-            return "transferred \(event.amount) from \(event.from) to \(event.to); balances now "
-                + "\(event.from) \(balance(event.from)), \(event.to) \(balance(event.to)) \(at)"
-        case .accountClosed(let event):
-            return "closed \(event.account) \(at)"
-        }
     }
 
     // MARK: - Reading
@@ -344,20 +337,15 @@ public struct TallyCommandLine {
         let seed = try arguments.integer("--seed") ?? 1
         let count = try arguments.integer("--events", minimum: 1) ?? 400
         guard count <= 10_000_000 else { throw UsageError("--events is at most 10000000") }
-        let data = try DemoAssets.load(environment: environment)
         let store = try openStore(arguments)
         guard store.lastPosition == 0 else {
             throw UsageError(
                 "the demo needs an empty store, and \(store.path) already holds \(store.lastPosition) events; "
                     + "use --store with a new path")
         }
-        var generator = DemoGenerator(data: data, seed: UInt64(seed))
-        let processor = CommandProcessor<Ledger, BankCodec>(
-            store: store, clock: clock, makeCommandID: DemoAssets.commandIDs(seed: UInt64(seed)))
-        let outcome = try processor.handleGroup(generator.commands(count: count))
-        write(
-            "appended \(outcome.appendedEvents) demo events (seed \(seed)) to \(store.path): positions 1–\(store.lastPosition)"
-        )
+        let appended = try DemoAssets.appendDemo(
+            to: store, seed: UInt64(seed), events: count, environment: environment, clock: clock)
+        write("appended \(appended) demo events (seed \(seed)) to \(store.path): positions 1–\(store.lastPosition)")
         return .done
     }
 }
@@ -366,4 +354,26 @@ public struct TallyCommandLine {
 struct QueryRejection: Error {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+/// The one-line answer to an accepted command.
+public enum Receipt {
+    /// What `envelope` did, with the balances after it.
+    public static func describe(_ envelope: Envelope<BankEvent>, balances: Ledger.State) -> String {
+        let at = "(position \(envelope.position))"
+        func balance(_ id: AccountID) -> String { balances[id].map { "\($0.balance)" } ?? "?" }
+        switch envelope.event {
+        case .accountOpened(let event):
+            return "opened \(event.account) for \(TextSafety.escaped(event.owner.rawValue)) \(at)"
+        case .moneyDeposited(let event):
+            return "deposited \(event.amount) to \(event.account); balance now \(balance(event.account)) \(at)"
+        case .moneyWithdrawn(let event):
+            return "withdrew \(event.amount) from \(event.account); balance now \(balance(event.account)) \(at)"
+        case .moneyTransferred(let event):
+            return "transferred \(event.amount) from \(event.from) to \(event.to); balances now "
+                + "\(event.from) \(balance(event.from)), \(event.to) \(balance(event.to)) \(at)"
+        case .accountClosed(let event):
+            return "closed \(event.account) \(at)"
+        }
+    }
 }

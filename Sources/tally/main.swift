@@ -1,5 +1,6 @@
 import Foundation
 import TallyCLI
+import TallyTUI
 
 // A write past `ulimit -f` must fail with EFBIG and a clear message, not kill the process.
 signal(SIGXFSZ, SIG_IGN)
@@ -38,6 +39,13 @@ let commandLine = TallyCommandLine(
         output.flush()
         FileHandle.standardError.write(Data((line + "\n").utf8))
     })
+if let path = commandLine.interactiveStorePath(arguments) {
+    // No command: the interactive ledger.
+    exit(
+        TallyTUIMain.run(
+            path: path, environment: ProcessInfo.processInfo.environment,
+            lockTimeoutMilliseconds: commandLine.lockTimeoutMilliseconds))
+}
 let status = commandLine.run(arguments)
 output.flush()
 exit(status.rawValue)

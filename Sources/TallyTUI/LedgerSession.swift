@@ -1,0 +1,180 @@
+import Bank
+import EventSourcing
+import TallyCLI
+
+/// The ledger as the TUI sees it: the write side for commands, the bus feeding the live read
+/// models, and a timeline for every other position.
+///
+/// Threading: the TUI's main thread only.
+public final class LedgerSession {
+    /// The store's path (for the header).
+    public let path: String
+    let store: any EventStore
+    private let processor: CommandProcessor<Ledger, BankCodec>
+    private let bus: EventBus<BankCodec>
+    private let timeline: Timeline<BankDashboard, BankCodec>
+    private let environment: [String: String]
+    private let clock: any Clock
+    /// The live read models, fed only by the bus.
+    public private(set) var live = BankDashboard()
+    /// Per-account history (for sparklines and the inspector), fed by the bus.
+    public private(set) var history = AccountHistory()
+    private var cachedPosition = -1
+    private var cachedDashboard = BankDashboard()
+
+    /// Opens a session over `store`.
+    public init(
+        store: any EventStore, path: String, clock: any Clock = SystemClock(), environment: [String: String] = [:],
+        makeCommandID: @escaping () -> String
+    ) throws {
+        self.store = store
+        self.path = path
+        self.clock = clock
+        self.environment = environment
+        processor = CommandProcessor(store: store, clock: clock, makeCommandID: makeCommandID)
+        bus = EventBus(store: store)
+        timeline = Timeline(store: store, empty: BankDashboard(), codec: BankCodec.self, interval: 1024)
+        try bus.subscribe(after: 0) { [unowned self] envelope in
+            self.live.apply(envelope)
+            self.history.apply(envelope)
+        }
+        try bus.pump()
+    }
+
+    /// The last position delivered to the read models.
+    public var lastPosition: Int { bus.deliveredThrough }
+
+    /// Delivers whatever was committed since the last look, here or by another process.
+    @discardableResult
+    public func pump() throws -> Int { try bus.pump() }
+
+    /// The dashboard read models as of `position`.
+    public func dashboard(at position: Int) throws -> BankDashboard {
+        if position >= lastPosition { return live }
+        if position != cachedPosition {
+            cachedDashboard = try timeline.model(at: position)
+            cachedPosition = position
+        }
+        return cachedDashboard
+    }
+
+    /// The event at `position`.
+    public func event(at position: Int) throws -> Envelope<BankEvent>? {
+        guard position >= 1, position <= lastPosition else { return nil }
+        return try events(from: position, through: position).first
+    }
+
+    /// The events from `from` through `through`.
+    public func events(from: Int, through: Int) throws -> [Envelope<BankEvent>] {
+        let first = max(1, from)
+        let last = min(through, lastPosition)
+        guard first <= last else { return [] }
+        var result: [Envelope<BankEvent>] = []
+        result.reserveCapacity(last - first + 1)
+        try store.forEachRecord(from: first, through: last) { record in
+            result.append(Envelope(metadata: record.metadata, event: try BankCodec.decode(record)))
+        }
+        return result
+    }
+
+    /// Up to `count` events matching `filter` (an account id or a type name, case-insensitive)
+    /// at or before `position`, oldest first. Looks back at most `scanLimit` events.
+    public func events(matching filter: String, through position: Int, count: Int, scanLimit: Int = 50_000) throws
+        -> [Envelope<BankEvent>]
+    {
+        let needle = filter.lowercased()
+        var found: [Envelope<BankEvent>] = []
+        var end = min(position, lastPosition)
+        let floor = max(1, end - scanLimit)
+        while end >= floor && found.count < count {
+            let start = max(floor, end - 511)
+            let chunk = try events(from: start, through: end).filter { envelope in
+                envelope.event.typeName.lowercased().contains(needle)
+                    || envelope.event.accounts.contains { $0.rawValue.contains(needle) }
+            }
+            found.insert(contentsOf: chunk, at: 0)
+            end = start - 1
+        }
+        return Array(found.suffix(count))
+    }
+
+    /// Runs a command typed at the prompt; returns the status line's answer.
+    public func run(_ line: String, commandID: String? = nil) -> StatusMessage {
+        do {
+            let command = try PromptParser.parse(line)
+            let outcome = try processor.handle(command, commandID: commandID)
+            try pump()
+            let text = outcome.envelopes.map { Receipt.describe($0, balances: processor.state) }.joined(separator: "; ")
+            return StatusMessage("done: " + text, .success)
+        } catch let error as InvalidInput {
+            return StatusMessage(error.message, .error)
+        } catch let rejection as BankRejection {
+            return StatusMessage("rejected: \(rejection)", .error)
+        } catch let error as StoreError {
+            return StatusMessage("store problem: \(error.message)", .error)
+        } catch {
+            return StatusMessage("failed: \(error)", .error)
+        }
+    }
+
+    /// Appends the demo history (the same as `tally demo`) to an empty store.
+    public func loadDemo() -> StatusMessage {
+        do {
+            let appended = try DemoAssets.appendDemo(
+                to: store, seed: 1, events: 400, environment: environment, clock: clock)
+            try pump()
+            return StatusMessage(
+                "loaded the demo: \(appended) events. ←/→ to travel in time, Space to replay", .success)
+        } catch let error as StoreError {
+            return StatusMessage("could not load the demo: \(error.message)", .error)
+        } catch {
+            return StatusMessage("could not load the demo: \(error)", .error)
+        }
+    }
+}
+
+/// The `:` prompt's grammar, the command line's with the owner as the rest of the line:
+/// `open alice Alice Smith`, `deposit alice 12.50`, `withdraw alice 5`,
+/// `transfer alice bob 2.50`, `close alice`.
+public enum PromptParser {
+    /// Parses one command.
+    ///
+    /// - Throws: ``InvalidInput`` saying what is wrong and how to write it.
+    public static func parse(_ line: String) throws(InvalidInput) -> BankCommand {
+        let words = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard let verb = words.first?.lowercased() else {
+            throw InvalidInput("type a command, like deposit alice 12.50")
+        }
+        let arguments = Array(words.dropFirst())
+        func expect(_ count: Int, _ usage: String) throws(InvalidInput) {
+            guard arguments.count == count else { throw InvalidInput("usage: \(usage)") }
+        }
+        switch verb {
+        case "open":
+            guard arguments.count >= 2 else { throw InvalidInput("usage: open ID OWNER NAME") }
+            var owner = arguments.dropFirst().joined(separator: " ")
+            if owner.hasPrefix("--owner ") { owner.removeFirst(8) }
+            if owner.count >= 2, owner.hasPrefix("\""), owner.hasSuffix("\"") {
+                owner = String(owner.dropFirst().dropLast())
+            }
+            return .open(try AccountID(parsing: arguments[0]), owner: try OwnerName(parsing: owner))
+        case "deposit":
+            try expect(2, "deposit ID AMOUNT")
+            return .deposit(try AccountID(parsing: arguments[0]), amount: try Money.parseAmount(arguments[1]))
+        case "withdraw":
+            try expect(2, "withdraw ID AMOUNT")
+            return .withdraw(try AccountID(parsing: arguments[0]), amount: try Money.parseAmount(arguments[1]))
+        case "transfer":
+            try expect(3, "transfer FROM TO AMOUNT")
+            return .transfer(
+                from: try AccountID(parsing: arguments[0]), to: try AccountID(parsing: arguments[1]),
+                amount: try Money.parseAmount(arguments[2]))
+        case "close":
+            try expect(1, "close ID")
+            return .close(try AccountID(parsing: arguments[0]))
+        default:
+            throw InvalidInput(
+                "unknown command \(InvalidInput.quoted(verb)): use open, deposit, withdraw, transfer or close")
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Bank
+import EventSourcing
+import Glibc
+
+/// Set by SIGTERM and SIGHUP; the loop checks it and shuts down cleanly.
+nonisolated(unsafe) var terminationRequested: sig_atomic_t = 0
+
+/// The TUI's main loop: read keys, reduce, run effects, follow the store, draw once.
+///
+/// Threading: runs on the calling thread, which must own the terminal.
+public final class TallyApp {
+    private let session: LedgerSession
+    private let terminal: any Terminal
+    private let clock: () -> Double
+    /// The UI state (exposed for tests).
+    public private(set) var state = UIState()
+    private var lastTick: Double
+
+    /// How often the store is checked for other processes' appends, at the latest.
+    public static let followIntervalMilliseconds = 100
+
+    /// Creates the app.
+    ///
+    /// - Parameter monotonicSeconds: a monotonic clock in seconds (injected for tests).
+    public init(
+        session: LedgerSession, terminal: any Terminal,
+        monotonicSeconds: @escaping () -> Double = TallyApp.monotonicSeconds
+    ) {
+        self.session = session
+        self.terminal = terminal
+        self.clock = monotonicSeconds
+        self.lastTick = monotonicSeconds()
+        _ = UIState.reduce(into: &state, .storeAdvanced(to: session.lastPosition))
+        if let notice = (session.store as? FileEventStore)?.recoveryNotice {
+            state.status = StatusMessage(notice)
+        }
+    }
+
+    /// Runs until the user quits or SIGTERM arrives.
+    public func run() {
+        draw()
+        while !state.shouldQuit && terminationRequested == 0 {
+            let keys = terminal.readKeys(
+                timeoutMilliseconds: state.isPlaying ? 20 : TallyApp.followIntervalMilliseconds)
+            step(keys: keys)
+        }
+    }
+
+    /// One turn of the loop: apply `keys`, advance playback, follow the store, draw once.
+    public func step(keys: [Key]) {
+        for key in keys {
+            if key == .resize {
+                terminal.invalidate()
+                continue
+            }
+            if let action = UIState.action(for: key, in: state) { dispatch(action) }
+        }
+        let now = clock()
+        dispatch(.ticked(seconds: now - lastTick))
+        lastTick = now
+        follow()
+        draw()
+    }
+
+    private func dispatch(_ action: UIState.Action) {
+        for effect in UIState.reduce(into: &state, action) {
+            switch effect {
+            case .run(let command):
+                let message = session.run(command)
+                let prefix = state.status?.text == "returned to LIVE to run the command" ? "returned to LIVE; " : ""
+                _ = UIState.reduce(into: &state, .storeAdvanced(to: session.lastPosition))
+                _ = UIState.reduce(into: &state, .commandFinished(StatusMessage(prefix + message.text, message.kind)))
+            case .loadDemo:
+                let message = session.loadDemo()
+                _ = UIState.reduce(into: &state, .storeAdvanced(to: session.lastPosition))
+                _ = UIState.reduce(into: &state, .commandFinished(message))
+            case .redraw:
+                terminal.invalidate()
+            }
+        }
+    }
+
+    private func follow() {
+        do {
+            if try session.pump() > 0 || state.lastPosition != session.lastPosition {
+                _ = UIState.reduce(into: &state, .storeAdvanced(to: session.lastPosition))
+            }
+        } catch {
+            state.status = StatusMessage("store problem: \(error) — q quits", .error)
+        }
+    }
+
+    private func draw() {
+        let (width, height) = terminal.size
+        state.pageSize = max(1, Renderer.timelineRows(height: height))
+        if let count = try? session.dashboard(at: state.cursor).balances.accounts.count, count != state.accountCount {
+            _ = UIState.reduce(into: &state, .accountsCounted(count))
+        }
+        do {
+            terminal.present(try Renderer.render(state, session: session, width: width, height: height))
+        } catch {
+            var frame = ScreenBuffer(width: width, height: height)
+            frame.put("store problem: \(error)", x: 0, y: 0, style: .error)
+            frame.put("q quits", x: 0, y: 1, style: .dim)
+            terminal.present(frame)
+        }
+    }
+
+    /// Seconds on the monotonic clock.
+    public static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}
