@@ -156,7 +156,8 @@ extension LogIndex {
                 throw StoreError(.invalidAppend, "stream or type name is over 255 bytes")
             }
             guard event.payload.count <= RecordFormat.maximumBodySize - RecordFormat.minimumBodySize - 3 * 255 else {
-                throw StoreError(.invalidAppend, "event payload of \(event.payload.count) bytes is over the record size limit")
+                throw StoreError(
+                    .invalidAppend, "event payload of \(event.payload.count) bytes is over the record size limit")
             }
         }
     }

@@ -18,6 +18,13 @@ public final class NcursesTerminal: Terminal {
 
     /// Takes over the terminal. Colours are off when `NO_COLOR` is set (to anything).
     public init(environment: [String: String]) throws {
+        // A parent may have started us with these blocked (threads of test runners and some
+        // supervisors block most signals, and children inherit the mask); resize and clean
+        // shutdown depend on them.
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        for signal in [SIGWINCH, SIGTERM, SIGHUP, SIGINT] { sigaddset(&wanted, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         setlocale(LC_ALL, "")
         if let ctype = setlocale(LC_CTYPE, nil), !String(cString: ctype).lowercased().contains("utf") {
             // Box drawing and names need UTF-8 whatever the locale says.

@@ -48,6 +48,8 @@ public final class TallyApp {
 
     /// One turn of the loop: apply `keys`, advance playback, follow the store, draw once.
     public func step(keys: [Key]) {
+        // Draw only when something may have changed: an idle dashboard costs no CPU.
+        var changed = !keys.isEmpty || state.isPlaying || !hasDrawn
         for key in keys {
             if key == .resize {
                 terminal.invalidate()
@@ -58,8 +60,9 @@ public final class TallyApp {
         let now = clock()
         dispatch(.ticked(seconds: now - lastTick))
         lastTick = now
-        follow()
-        draw()
+        if follow() { changed = true }
+        if terminal.size != drawnSize { changed = true }
+        if changed { draw() }
     }
 
     private func dispatch(_ action: UIState.Action) {
@@ -80,18 +83,28 @@ public final class TallyApp {
         }
     }
 
-    private func follow() {
+    /// Delivers other processes' appends; returns whether anything changed.
+    private func follow() -> Bool {
         do {
             if try session.pump() > 0 || state.lastPosition != session.lastPosition {
                 _ = UIState.reduce(into: &state, .storeAdvanced(to: session.lastPosition))
+                return true
             }
+            return false
         } catch {
-            state.status = StatusMessage("store problem: \(error) — q quits", .error)
+            let message = StatusMessage("store problem: \(error) — q quits", .error)
+            defer { state.status = message }
+            return state.status != message
         }
     }
 
+    private var hasDrawn = false
+    private var drawnSize = (width: 0, height: 0)
+
     private func draw() {
         let (width, height) = terminal.size
+        hasDrawn = true
+        drawnSize = (width, height)
         state.pageSize = max(1, Renderer.timelineRows(height: height))
         if let count = try? session.dashboard(at: state.cursor).balances.accounts.count, count != state.accountCount {
             _ = UIState.reduce(into: &state, .accountsCounted(count))

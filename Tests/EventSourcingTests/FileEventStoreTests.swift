@@ -204,7 +204,14 @@ struct FileEventStoreTests {
             [AppendBatch(events: [event(long, 1)], commandID: "c", timestamp: noon)],
             [AppendBatch(events: [event("a", 1)], commandID: long, timestamp: noon)],
             [AppendBatch(events: [event("a", 1, type: long)], commandID: "c", timestamp: noon)],
-            [AppendBatch(events: [NewEvent(stream: "a", typeName: "T", schemaVersion: 1, payload: [UInt8](repeating: 0, count: 1 << 20))], commandID: "c", timestamp: noon)],
+            [
+                AppendBatch(
+                    events: [
+                        NewEvent(
+                            stream: "a", typeName: "T", schemaVersion: 1, payload: [UInt8](repeating: 0, count: 1 << 20)
+                        )
+                    ], commandID: "c", timestamp: noon)
+            ],
         ]
         for batches in cases {
             #expect { try store.append(batches) } throws: { ($0 as? StoreError)?.code == .invalidAppend }
