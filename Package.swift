@@ -6,7 +6,8 @@ import PackageDescription
 let package = Package(
     name: "tally",
     products: [
-        .executable(name: "tally", targets: ["tally"])
+        .executable(name: "tally", targets: ["tally"]),
+        .executable(name: "tally-bench", targets: ["tally-bench"]),
     ],
     targets: [
         // C bindings (tiny: a module map and one shim header each)
@@ -14,6 +15,7 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // ncursesw without pkg-config: its .pc adds -D flags SwiftPM refuses; the shim defines them.
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Core: event-sourcing machinery, knows nothing of banks
         .target(name: "EventSourcing", dependencies: ["CZlib", "CCrypto"]),
@@ -31,6 +33,9 @@ let package = Package(
         .target(name: "TallyCLI", dependencies: ["EventSourcing", "Bank", "TallyAssets"]),
         .target(name: "TallyTUI", dependencies: ["EventSourcing", "Bank", "TallyCLI", "CNcurses"]),
         .executableTarget(name: "tally", dependencies: ["TallyCLI", "TallyTUI"]),
+
+        // Benchmark (swift run -c release tally-bench)
+        .executableTarget(name: "tally-bench", dependencies: ["EventSourcing", "Bank", "TallyCLI", "TallyTUI", "CSQLite"]),
 
         // Tests
         .testTarget(name: "EventSourcingTests", dependencies: ["EventSourcing"]),

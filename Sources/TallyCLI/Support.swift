@@ -138,7 +138,8 @@ public enum DemoAssets {
         return try processor.handleGroup(generator.commands(count: events)).appendedEvents
     }
 
-    static func load(environment: [String: String]) throws -> DemoData {
+    /// The demo data: people, shops and typical amounts.
+    public static func load(environment: [String: String]) throws -> DemoData {
         guard let directory = directory(environment: environment) else {
             throw StoreError(
                 .io, "demo data not found: set TALLY_ASSETS to the Assets/demo folder of the tally sources")
@@ -168,7 +169,7 @@ public enum DemoAssets {
     }
 
     /// Reproducible command ids for the demo: `demo-<seed>-<n>`.
-    static func commandIDs(seed: UInt64) -> () -> String {
+    public static func commandIDs(seed: UInt64) -> () -> String {
         final class Counter { var value = 0 }
         let counter = Counter()
         return {
