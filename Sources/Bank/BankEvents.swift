@@ -48,6 +48,22 @@ public struct AccountClosed: Hashable, Sendable {
     public init(account: AccountID) { self.account = account }
 }
 
+/// The kinds of ``BankEvent``, one byte each (read models keep these, not strings).
+public enum BankEventKind: UInt8, CaseIterable, Hashable, Sendable {
+    case accountOpened, moneyDeposited, moneyWithdrawn, moneyTransferred, accountClosed
+
+    /// The stable type name stored in the log.
+    public var typeName: String {
+        switch self {
+        case .accountOpened: return "AccountOpened"
+        case .moneyDeposited: return "MoneyDeposited"
+        case .moneyWithdrawn: return "MoneyWithdrawn"
+        case .moneyTransferred: return "MoneyTransferred"
+        case .accountClosed: return "AccountClosed"
+        }
+    }
+}
+
 /// Everything that can happen to the ledger. Facts: never changed, only followed by others.
 public enum BankEvent: Hashable, Sendable {
     case accountOpened(AccountOpened)
@@ -74,16 +90,19 @@ public enum BankEvent: Hashable, Sendable {
         return [stream]
     }
 
-    /// The stable type name stored in the log.
-    public var typeName: String {
+    /// The kind of event, without its data.
+    public var kind: BankEventKind {
         switch self {
-        case .accountOpened: return "AccountOpened"
-        case .moneyDeposited: return "MoneyDeposited"
-        case .moneyWithdrawn: return "MoneyWithdrawn"
-        case .moneyTransferred: return "MoneyTransferred"
-        case .accountClosed: return "AccountClosed"
+        case .accountOpened: return .accountOpened
+        case .moneyDeposited: return .moneyDeposited
+        case .moneyWithdrawn: return .moneyWithdrawn
+        case .moneyTransferred: return .moneyTransferred
+        case .accountClosed: return .accountClosed
         }
     }
+
+    /// The stable type name stored in the log.
+    public var typeName: String { kind.typeName }
 
     /// The money moved, if any.
     public var amount: Money? {

@@ -66,8 +66,11 @@ public struct LedgerTotals: Projection, Hashable {
     public private(set) var deposited = Money.zero
     public private(set) var withdrawn = Money.zero
     public private(set) var transferred = Money.zero
-    /// Events applied, by type name.
-    public private(set) var eventCounts: [String: Int] = [:]
+    /// Events applied, by kind (indexed by ``BankEventKind/rawValue``).
+    private var counts = [Int](repeating: 0, count: BankEventKind.allCases.count)
+
+    /// Events applied of `kind`.
+    public func eventCount(of kind: BankEventKind) -> Int { counts[Int(kind.rawValue)] }
 
     public init() {}
 
@@ -76,7 +79,7 @@ public struct LedgerTotals: Projection, Hashable {
 
     public mutating func apply(_ envelope: Envelope<BankEvent>) {
         position = envelope.position
-        eventCounts[envelope.event.typeName, default: 0] += 1
+        counts[Int(envelope.event.kind.rawValue)] += 1
         switch envelope.event {
         case .accountOpened: openAccounts += 1
         case .accountClosed:
@@ -98,7 +101,9 @@ public struct LedgerTotals: Projection, Hashable {
 public struct HistoryEntry: Hashable, Sendable {
     public var position: Int
     public var timestamp: Timestamp
-    public var typeName: String
+    public var kind: BankEventKind
+    /// The stable type name of the event.
+    public var typeName: String { kind.typeName }
     /// The change to this account's balance (negative when money left).
     public var change: Money
     /// The other account of a transfer.
@@ -119,7 +124,25 @@ public struct AccountHistory: Projection {
     public func entries(of id: AccountID, through position: Int? = nil) -> [HistoryEntry] {
         let all = entries[id] ?? []
         guard let position else { return all }
-        return Array(all.prefix { $0.position <= position })
+        return Array(all[..<endIndex(of: all, through: position)])
+    }
+
+    /// The last `count` entries of the account up to and including `position`.
+    public func lastEntries(of id: AccountID, through position: Int, count: Int) -> ArraySlice<HistoryEntry> {
+        let all = entries[id] ?? []
+        let end = endIndex(of: all, through: position)
+        return all[max(0, end - count)..<end]
+    }
+
+    /// The index after the last entry at or before `position` (entries are in position order).
+    private func endIndex(of all: [HistoryEntry], through position: Int) -> Int {
+        var low = 0
+        var high = all.count
+        while low < high {
+            let middle = (low + high) / 2
+            if all[middle].position <= position { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     public mutating func apply(_ envelope: Envelope<BankEvent>) {
@@ -148,7 +171,7 @@ public struct AccountHistory: Projection {
         balance.add(change)
         entries[id, default: []].append(
             HistoryEntry(
-                position: envelope.position, timestamp: envelope.metadata.timestamp, typeName: envelope.event.typeName,
+                position: envelope.position, timestamp: envelope.metadata.timestamp, kind: envelope.event.kind,
                 change: change, counterparty: counterparty, balanceAfter: balance))
     }
 }

@@ -28,34 +28,63 @@ extension Projection {
 
 /// Time travel: a read model as it stood at any position, through the same projection code.
 ///
-/// Keeps a copy of the model every `interval` events (checkpoints) so that the model at
-/// position N costs one copy plus at most `interval - 1` applied events. Checkpoints are
-/// invisible in results: the model at N equals the plain fold of events 1...N.
+/// Keeps a copy of the model every `interval` events (checkpoints), so that the model at
+/// position N costs one copy plus at most `interval - 1` applied events. Within the segment
+/// last visited it also keeps finer checkpoints every `fineInterval` events, and it remembers
+/// the last model it returned, so that stepping one event either way costs a copy and a few
+/// events. Checkpoints are invisible in results: the model at N equals the plain fold of
+/// events 1...N.
 ///
 /// Threading: one thread at a time.
 public final class Timeline<Model: Projection, Codec: EventCodec> where Codec.Event == Model.Event {
     private let store: any EventStore
-    private let empty: Model
     /// Checkpoint `k` holds the model at position `k * interval`.
     private var checkpoints: [Model]
     /// Events between checkpoints.
     public let interval: Int
+    /// Events between the fine checkpoints of the segment last visited.
+    public let fineInterval: Int
+    private var fineSegment = -1
+    private var fine: [Model] = []
+    private var recent: Model?
 
     /// Creates a timeline over `store` starting from the empty model `empty`.
-    public init(store: any EventStore, empty: Model, codec: Codec.Type, interval: Int = 4096) {
-        precondition(interval > 0, "checkpoint interval must be positive")
+    public init(store: any EventStore, empty: Model, codec: Codec.Type, interval: Int = 4096, fineInterval: Int = 64) {
+        precondition(interval > 0 && fineInterval > 0, "checkpoint intervals must be positive")
         self.store = store
-        self.empty = empty
         self.interval = interval
+        self.fineInterval = fineInterval
         self.checkpoints = [empty]
+    }
+
+    /// Offers the model as some other fold (the live read models) has it: kept when it is the
+    /// next checkpoint, so that a timeline fed this way never replays the log a second time.
+    public func offer(_ model: Model) {
+        if model.position == checkpoints.count * interval { checkpoints.append(model) }
     }
 
     /// The model as it stood at `position` (clamped to 0...lastPosition).
     public func model(at position: Int) throws -> Model {
         let target = max(0, min(position, store.lastPosition))
+        if var model = recent, model.position <= target, target - model.position <= fineInterval {
+            try model.catchUp(from: store, codec: Codec.self, through: target)
+            recent = model
+            return model
+        }
         try extendCheckpoints(through: target)
-        var model = checkpoints[min(target / interval, checkpoints.count - 1)]
+        let segment = min(target / interval, checkpoints.count - 1)
+        if segment != fineSegment {
+            fine = [checkpoints[segment]]
+            fineSegment = segment
+        }
+        let wanted = (target - checkpoints[segment].position) / fineInterval
+        while fine.count <= wanted, var next = fine.last {
+            try next.catchUp(from: store, codec: Codec.self, through: next.position + fineInterval)
+            fine.append(next)
+        }
+        var model = fine[min(wanted, fine.count - 1)]
         try model.catchUp(from: store, codec: Codec.self, through: target)
+        recent = model
         return model
     }
 

@@ -19,8 +19,6 @@ public final class LedgerSession {
     public private(set) var live = BankDashboard()
     /// Per-account history (for sparklines and the inspector), fed by the bus.
     public private(set) var history = AccountHistory()
-    private var cachedPosition = -1
-    private var cachedDashboard = BankDashboard()
 
     /// Opens a session over `store`.
     public init(
@@ -33,10 +31,12 @@ public final class LedgerSession {
         self.environment = environment
         processor = CommandProcessor(store: store, clock: clock, makeCommandID: makeCommandID)
         bus = EventBus(store: store)
-        timeline = Timeline(store: store, empty: BankDashboard(), codec: BankCodec.self, interval: 1024)
+        timeline = Timeline(store: store, empty: BankDashboard(), codec: BankCodec.self, interval: 4096, fineInterval: 64)
         try bus.subscribe(after: 0) { [unowned self] envelope in
             self.live.apply(envelope)
             self.history.apply(envelope)
+            // The live fold passes each checkpoint to the timeline: no second replay for time travel.
+            if envelope.position % self.timeline.interval == 0 { self.timeline.offer(self.live) }
         }
         try bus.pump()
     }
@@ -50,12 +50,7 @@ public final class LedgerSession {
 
     /// The dashboard read models as of `position`.
     public func dashboard(at position: Int) throws -> BankDashboard {
-        if position >= lastPosition { return live }
-        if position != cachedPosition {
-            cachedDashboard = try timeline.model(at: position)
-            cachedPosition = position
-        }
-        return cachedDashboard
+        position >= lastPosition ? live : try timeline.model(at: position)
     }
 
     /// The event at `position`.

@@ -158,14 +158,14 @@ public enum Renderer {
                 [
                     account.id.rawValue, TextSafety.escaped(account.owner.rawValue), account.status,
                     account.balance.grouped,
-                    sparkline(session.history.entries(of: account.id, through: state.cursor), width: sparkWidth),
+                    sparkline(session.history.lastEntries(of: account.id, through: state.cursor, count: sparkWidth), width: sparkWidth),
                 ], y + 2 + offset, style)
         }
         if accounts.isEmpty { screen.put("no accounts yet at this position", x: x + 2, y: y + 2, style: .dim) }
     }
 
     /// The last balances before the cursor as Unicode blocks, lowest to highest.
-    static func sparkline(_ entries: [HistoryEntry], width: Int) -> String {
+    static func sparkline(_ entries: ArraySlice<HistoryEntry>, width: Int) -> String {
         let balances = entries.suffix(width).map { $0.balanceAfter.minorUnits }
         guard let high = balances.max(), high > 0 else {
             return String(repeating: "▁", count: min(width, balances.count))
@@ -307,7 +307,7 @@ public enum Renderer {
         ]
         lines.append(("changed", .bold))
         for account in envelope.event.accounts {
-            guard let entry = session.history.entries(of: account, through: metadata.position).last,
+            guard let entry = session.history.lastEntries(of: account, through: metadata.position, count: 1).last,
                 entry.position == metadata.position
             else { continue }
             let before = entry.balanceAfter.subtracting(entry.change) ?? entry.balanceAfter

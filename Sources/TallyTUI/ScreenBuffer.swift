@@ -44,6 +44,19 @@ public struct ScreenBuffer: Equatable, Sendable {
     public mutating func put(_ text: String, x: Int, y: Int, style: Style = .normal, limit: Int? = nil) -> Int {
         guard y >= 0, y < height, x < width else { return 0 }
         let end = min(width, limit.map { x + max(0, $0) } ?? width)
+        // Fast path: printable ASCII is one cell a byte and needs no escaping.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            var column = x
+            for byte in text.utf8 {
+                if column >= end { break }
+                if column >= 0 {
+                    clearWideCharacter(at: column, y: y)
+                    cells[y * width + column] = Cell(text: String(UnicodeScalar(byte)), style: style)
+                }
+                column += 1
+            }
+            return column - x
+        }
         var column = x
         for character in TextSafety.escaped(text) {
             let cells = CellWidth.of(character)
@@ -85,12 +98,23 @@ public struct ScreenBuffer: Equatable, Sendable {
         x: Int, y: Int, width boxWidth: Int, height boxHeight: Int, title: String = "", style: Style = .frame
     ) {
         guard boxWidth >= 2, boxHeight >= 2 else { return }
-        put("┌" + String(repeating: "─", count: boxWidth - 2) + "┐", x: x, y: y, style: style)
-        for row in (y + 1)..<(y + boxHeight - 1) {
-            put("│", x: x, y: row, style: style)
-            put("│", x: x + boxWidth - 1, y: row, style: style)
+        func set(_ text: String, _ column: Int, _ row: Int) {
+            guard column >= 0, column < width, row >= 0, row < height else { return }
+            clearWideCharacter(at: column, y: row)
+            cells[row * width + column] = Cell(text: text, style: style)
         }
-        put("└" + String(repeating: "─", count: boxWidth - 2) + "┘", x: x, y: y + boxHeight - 1, style: style)
+        for column in (x + 1)..<(x + boxWidth - 1) {
+            set("─", column, y)
+            set("─", column, y + boxHeight - 1)
+        }
+        for row in (y + 1)..<(y + boxHeight - 1) {
+            set("│", x, row)
+            set("│", x + boxWidth - 1, row)
+        }
+        set("┌", x, y)
+        set("┐", x + boxWidth - 1, y)
+        set("└", x, y + boxHeight - 1)
+        set("┘", x + boxWidth - 1, y + boxHeight - 1)
         if !title.isEmpty { put(" " + title + " ", x: x + 2, y: y, style: .bold, limit: boxWidth - 4) }
     }
 

@@ -53,6 +53,7 @@ struct SizeResult {
     var events = 0
     var bulkEventsPerSecond = 0.0
     var replayEventsPerSecond = 0.0
+    var openEventsPerSecond = 0.0
     var jsonEventsPerSecond = 0.0
     var sqliteEventsPerSecond = 0.0
     var scrubJump = Samples()
@@ -125,6 +126,12 @@ for size in sizes {
     }
     guard let session else { fatalError("no session") }
     result.replayEventsPerSecond = Double(size) / best
+    var bestOpen = Double.infinity
+    for _ in 0..<3 {
+        let (_, seconds) = try timed { try FileEventStore(path: path) }
+        bestOpen = min(bestOpen, seconds)
+    }
+    result.openEventsPerSecond = Double(size) / bestOpen
     let jsonPath = path + ".jsonl"
     let sqlitePath = path + ".sqlite"
     let store = try FileEventStore(path: path)
@@ -195,6 +202,7 @@ func perSize(_ result: SizeResult) -> [(String, Any)] {
         ("events", result.events), ("file_bytes", result.fileBytes),
         ("bulk_append_events_per_s", Int(result.bulkEventsPerSecond)),
         ("replay_events_per_s", Int(result.replayEventsPerSecond)),
+        ("open_validate_events_per_s", Int(result.openEventsPerSecond)),
         ("jsondecoder_events_per_s", Int(result.jsonEventsPerSecond)),
         ("sqlite_events_per_s", Int(result.sqliteEventsPerSecond)),
         ("replay_vs_jsondecoder", result.replayEventsPerSecond / result.jsonEventsPerSecond),
@@ -230,12 +238,13 @@ if asJSON {
     print("Raw fdatasync, same directory     p50 \(format(fdatasyncSamples.p50 * 1e6, 0)) µs, p99 \(format(fdatasyncSamples.p99 * 1e6, 0)) µs")
     print("Ratio (append p50 / fdatasync p50): \(format(ratio, 2))   target ≤ 1.30")
     print("")
-    let header = ["events", "bulk ev/s", "replay ev/s", "JSONDecoder", "SQLite", "×JSON", "×SQLite", "jump p50/p99 ms",
+    let header = ["events", "bulk ev/s", "open ev/s", "replay ev/s", "JSONDecoder", "SQLite", "×JSON", "×SQLite", "jump p50/p99 ms",
         "step p50/p99 ms", "render p50/p99 ms", "start ms", "RSS MB"]
     var rows = [header]
     for result in results {
         rows.append([
-            thousands(Double(result.events)), thousands(result.bulkEventsPerSecond), thousands(result.replayEventsPerSecond),
+            thousands(Double(result.events)), thousands(result.bulkEventsPerSecond), thousands(result.openEventsPerSecond),
+            thousands(result.replayEventsPerSecond),
             thousands(result.jsonEventsPerSecond), thousands(result.sqliteEventsPerSecond),
             format(result.replayEventsPerSecond / result.jsonEventsPerSecond, 1),
             format(result.replayEventsPerSecond / result.sqliteEventsPerSecond, 2),
