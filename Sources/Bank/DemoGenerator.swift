@@ -213,8 +213,10 @@ public struct DemoGenerator {
     }
 
     private mutating func advanceClock() {
-        // Mostly minutes apart during the day; nights are skipped.
-        var step = Int64.random(in: 2...150, using: &random) * 60_000
+        // Mostly minutes apart during the day; nights are skipped. A bigger bank is busier:
+        // with more people the same clock holds more events (a million events over thousands
+        // of accounts span about two years, not a century).
+        var step = Int64.random(in: 2...150, using: &random) * 60_000 / Int64(max(1, people.count / 30))
         let hour = (time.millisecondsSinceEpoch + step) / 3_600_000 % 24
         if hour >= 22 || hour < 7 { step += 9 * 3_600_000 }
         time = Timestamp(millisecondsSinceEpoch: time.millisecondsSinceEpoch + step)

@@ -48,11 +48,11 @@ public struct AccountBalances: Projection {
     }
 
     private mutating func touch(_ id: AccountID, _ time: Timestamp, _ change: (inout Money) -> Void) {
-        guard var account = accounts[id] else { return }
-        change(&account.balance)
-        account.lastActivity = time
-        account.lastPosition = position
-        accounts[id] = account
+        // One hash lookup, then the value is changed in place.
+        guard let index = accounts.index(forKey: id) else { return }
+        change(&accounts.values[index].balance)
+        accounts.values[index].lastActivity = time
+        accounts.values[index].lastPosition = position
     }
 }
 
@@ -112,13 +112,19 @@ public struct HistoryEntry: Hashable, Sendable {
     public var balanceAfter: Money
 }
 
-/// Read model: each account's events with a running balance.
+/// Read model: each account's events with a running balance (a statement). Full entries cost
+/// about 64 bytes each; follow only the account you need with ``init(only:)``, or use
+/// ``BalanceTrail`` to keep every account's balances compactly.
 public struct AccountHistory: Projection {
     public private(set) var position = 0
     /// Entries by account, oldest first.
     public private(set) var entries: [AccountID: [HistoryEntry]] = [:]
+    private let only: AccountID?
 
-    public init() {}
+    /// Follows every account, or only `account`.
+    public init(only account: AccountID? = nil) {
+        only = account
+    }
 
     /// The account's entries up to and including `position` (all when nil).
     public func entries(of id: AccountID, through position: Int? = nil) -> [HistoryEntry] {
@@ -167,12 +173,73 @@ public struct AccountHistory: Projection {
     private mutating func record(
         _ id: AccountID, _ envelope: Envelope<BankEvent>, change: Money, counterparty: AccountID?
     ) {
-        var balance = entries[id]?.last?.balanceAfter ?? .zero
+        if let only, only != id { return }
+        // One hash lookup, then the account's array grows in place.
+        if entries.index(forKey: id) == nil { entries[id] = [] }
+        guard let index = entries.index(forKey: id) else { return }
+        var balance = entries.values[index].last?.balanceAfter ?? .zero
         balance.add(change)
-        entries[id, default: []].append(
+        entries.values[index].append(
             HistoryEntry(
                 position: envelope.position, timestamp: envelope.metadata.timestamp, kind: envelope.event.kind,
                 change: change, counterparty: counterparty, balanceAfter: balance))
+    }
+}
+
+/// Read model: every account's balance after each event that touched it, in 12 bytes an entry
+/// (position and balance), for sparklines and before → after at any position. Everything
+/// else about those events is in the log.
+public struct BalanceTrail: Projection {
+    public private(set) var position = 0
+    private var positions: [AccountID: [UInt32]] = [:]
+    private var balances: [AccountID: [Int64]] = [:]
+
+    public init() {}
+
+    /// The account's last `count` balances at or before `position`, oldest first.
+    public func recentBalances(of id: AccountID, through position: Int, count: Int) -> ArraySlice<Int64> {
+        guard let all = balances[id], let marks = positions[id] else { return [] }
+        let end = endIndex(marks, through: position)
+        return all[max(0, end - count)..<end]
+    }
+
+    /// The account's balance before and after the event at `position`, if it touched the account.
+    public func change(of id: AccountID, at position: Int) -> (before: Money, after: Money)? {
+        guard let all = balances[id], let marks = positions[id] else { return nil }
+        let end = endIndex(marks, through: position)
+        guard end > 0, marks[end - 1] == UInt32(truncatingIfNeeded: position) else { return nil }
+        return (Money(minorUnits: end > 1 ? all[end - 2] : 0), Money(minorUnits: all[end - 1]))
+    }
+
+    public mutating func apply(_ envelope: Envelope<BankEvent>) {
+        position = envelope.position
+        switch envelope.event {
+        case .accountOpened(let opened): record(opened.account, .zero)
+        case .moneyDeposited(let deposited): record(deposited.account, deposited.amount)
+        case .moneyWithdrawn(let withdrawn): record(withdrawn.account, Money(minorUnits: -withdrawn.amount.minorUnits))
+        case .moneyTransferred(let transferred):
+            record(transferred.from, Money(minorUnits: -transferred.amount.minorUnits))
+            record(transferred.to, transferred.amount)
+        case .accountClosed(let closed): record(closed.account, .zero)
+        }
+    }
+
+    private mutating func record(_ id: AccountID, _ change: Money) {
+        var balance = Money(minorUnits: balances[id]?.last ?? 0)
+        balance.add(change)
+        positions[id, default: []].append(UInt32(truncatingIfNeeded: position))
+        balances[id, default: []].append(balance.minorUnits)
+    }
+
+    private func endIndex(_ marks: [UInt32], through position: Int) -> Int {
+        let limit = UInt32(clamping: position)
+        var low = 0
+        var high = marks.count
+        while low < high {
+            let middle = (low + high) / 2
+            if marks[middle] <= limit { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }
 
@@ -184,6 +251,16 @@ public struct DayActivity: Hashable, Sendable {
     public var deposited = Money.zero
     public var withdrawn = Money.zero
     public var transferred = Money.zero
+
+    mutating func record(_ event: BankEvent) {
+        events += 1
+        switch event {
+        case .moneyDeposited(let event): deposited.add(event.amount)
+        case .moneyWithdrawn(let event): withdrawn.add(event.amount)
+        case .moneyTransferred(let event): transferred.add(event.amount)
+        case .accountOpened, .accountClosed: break
+        }
+    }
 }
 
 /// Read model: activity per day.
@@ -200,15 +277,7 @@ public struct ActivityOverTime: Projection, Hashable {
     public mutating func apply(_ envelope: Envelope<BankEvent>) {
         position = envelope.position
         let day = envelope.metadata.timestamp.dayNumber
-        var activity = days[day] ?? DayActivity(day: day)
-        activity.events += 1
-        switch envelope.event {
-        case .moneyDeposited(let event): activity.deposited.add(event.amount)
-        case .moneyWithdrawn(let event): activity.withdrawn.add(event.amount)
-        case .moneyTransferred(let event): activity.transferred.add(event.amount)
-        case .accountOpened, .accountClosed: break
-        }
-        days[day] = activity
+        days[day, default: DayActivity(day: day)].record(envelope.event)  // changed in place
     }
 }
 

@@ -271,7 +271,7 @@ public struct TallyCommandLine {
 
     private func history(_ id: AccountID, _ arguments: Arguments) throws -> ExitStatus {
         let store = try openStore(arguments)
-        var history = AccountHistory()
+        var history = AccountHistory(only: id)
         try history.catchUp(from: store, codec: BankCodec.self)
         guard let entries = history.entries[id] else { throw QueryRejection("unknown account \(id)") }
         if arguments.flags.contains("--json") {

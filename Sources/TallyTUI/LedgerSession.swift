@@ -17,8 +17,8 @@ public final class LedgerSession {
     private let clock: any Clock
     /// The live read models, fed only by the bus.
     public private(set) var live = BankDashboard()
-    /// Per-account history (for sparklines and the inspector), fed by the bus.
-    public private(set) var history = AccountHistory()
+    /// Every account's balances over time (for sparklines and the inspector), fed by the bus.
+    public private(set) var history = BalanceTrail()
 
     /// Opens a session over `store`.
     public init(
@@ -31,7 +31,8 @@ public final class LedgerSession {
         self.environment = environment
         processor = CommandProcessor(store: store, clock: clock, makeCommandID: makeCommandID)
         bus = EventBus(store: store)
-        timeline = Timeline(store: store, empty: BankDashboard(), codec: BankCodec.self, interval: 4096, fineInterval: 64)
+        timeline = Timeline(
+            store: store, empty: BankDashboard(), codec: BankCodec.self, interval: 4096, fineInterval: 64)
         try bus.subscribe(after: 0) { [unowned self] envelope in
             self.live.apply(envelope)
             self.history.apply(envelope)

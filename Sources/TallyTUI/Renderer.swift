@@ -158,15 +158,17 @@ public enum Renderer {
                 [
                     account.id.rawValue, TextSafety.escaped(account.owner.rawValue), account.status,
                     account.balance.grouped,
-                    sparkline(session.history.lastEntries(of: account.id, through: state.cursor, count: sparkWidth), width: sparkWidth),
+                    sparkline(
+                        session.history.recentBalances(of: account.id, through: state.cursor, count: sparkWidth),
+                        width: sparkWidth),
                 ], y + 2 + offset, style)
         }
         if accounts.isEmpty { screen.put("no accounts yet at this position", x: x + 2, y: y + 2, style: .dim) }
     }
 
     /// The last balances before the cursor as Unicode blocks, lowest to highest.
-    static func sparkline(_ entries: ArraySlice<HistoryEntry>, width: Int) -> String {
-        let balances = entries.suffix(width).map { $0.balanceAfter.minorUnits }
+    static func sparkline(_ recent: ArraySlice<Int64>, width: Int) -> String {
+        let balances = recent.suffix(width)
         guard let high = balances.max(), high > 0 else {
             return String(repeating: "▁", count: min(width, balances.count))
         }
@@ -199,7 +201,7 @@ public enum Renderer {
         let models: [(String, String, Int)] = [
             ("balances", "bal", dashboard.balances.position), ("totals", "tot", dashboard.totals.position),
             ("activity", "act", dashboard.activity.position),
-            ("history", "hist", min(session.history.position, state.cursor)),
+            ("trail", "trail", min(session.history.position, state.cursor)),
         ]
         let right = x + 2 + leftWidth + 1
         let rightWidth = inner - leftWidth - 1
@@ -307,11 +309,8 @@ public enum Renderer {
         ]
         lines.append(("changed", .bold))
         for account in envelope.event.accounts {
-            guard let entry = session.history.lastEntries(of: account, through: metadata.position, count: 1).last,
-                entry.position == metadata.position
-            else { continue }
-            let before = entry.balanceAfter.subtracting(entry.change) ?? entry.balanceAfter
-            lines.append(("  \(account)  \(before.grouped) → \(entry.balanceAfter.grouped)", .normal))
+            guard let change = session.history.change(of: account, at: metadata.position) else { continue }
+            lines.append(("  \(account)  \(change.before.grouped) → \(change.after.grouped)", .normal))
         }
         if case .accountClosed = envelope.event { lines.append(("  \(metadata.stream) closed", .normal)) }
         if case .accountOpened = envelope.event { lines.append(("  \(metadata.stream) opened with 0.00", .normal)) }

@@ -4,10 +4,10 @@ import EventSourcing
 import Foundation
 import TallyCLI
 
-/// The read models a full replay feeds: the dashboard's and the per-account history.
+/// The read models a full replay feeds: the dashboard's and the balance trail (as the TUI).
 struct AllReadModels {
     var dashboard = BankDashboard()
-    var history = AccountHistory()
+    var history = BalanceTrail()
 
     mutating func apply(_ envelope: Envelope<BankEvent>) {
         dashboard.apply(envelope)
@@ -66,16 +66,20 @@ enum JSONLinesBaseline {
         let amount = Money(minorUnits: event.data.amount_minor ?? 0)
         let bankEvent: BankEvent
         switch event.type {
-        case "AccountOpened": bankEvent = .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: event.data.owner ?? "")))
+        case "AccountOpened":
+            bankEvent = .accountOpened(
+                AccountOpened(account: account, owner: OwnerName(stored: event.data.owner ?? "")))
         case "MoneyDeposited": bankEvent = .moneyDeposited(MoneyDeposited(account: account, amount: amount))
         case "MoneyWithdrawn": bankEvent = .moneyWithdrawn(MoneyWithdrawn(account: account, amount: amount))
         case "MoneyTransferred":
-            bankEvent = .moneyTransferred(MoneyTransferred(from: account, to: AccountID(stored: event.data.to ?? ""), amount: amount))
+            bankEvent = .moneyTransferred(
+                MoneyTransferred(from: account, to: AccountID(stored: event.data.to ?? ""), amount: amount))
         default: bankEvent = .accountClosed(AccountClosed(account: account))
         }
         let metadata = EventMetadata(
             position: event.position, stream: event.account, streamVersion: event.version,
-            timestamp: Timestamp(millisecondsSinceEpoch: event.timestamp_ms), commandID: event.command_id, typeName: event.type,
+            timestamp: Timestamp(millisecondsSinceEpoch: event.timestamp_ms), commandID: event.command_id,
+            typeName: event.type,
             schemaVersion: 1)
         return Envelope(metadata: metadata, event: bankEvent)
     }
@@ -89,14 +93,19 @@ enum SQLiteBaseline {
         let database = try open(path)
         defer { sqlite3_close(database) }
         try execute(database, "PRAGMA journal_mode=WAL")
-        try execute(database, """
+        try execute(
+            database,
+            """
             CREATE TABLE events (position INTEGER PRIMARY KEY, type TEXT NOT NULL, stream TEXT NOT NULL,
               version INTEGER NOT NULL, timestamp INTEGER NOT NULL, command_id TEXT NOT NULL,
               owner TEXT, counterparty TEXT, amount_minor INTEGER)
             """)
         try execute(database, "BEGIN")
         var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(database, "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", -1, &statement, nil) == SQLITE_OK else {
+        guard
+            sqlite3_prepare_v2(database, "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", -1, &statement, nil)
+                == SQLITE_OK
+        else {
             throw Failure(description: "prepare insert")
         }
         defer { sqlite3_finalize(statement) }
@@ -112,7 +121,8 @@ enum SQLiteBaseline {
             sqlite3_bind_text(statement, 6, record.commandID, -1, transient)
             switch event {
             case .accountOpened(let opened): sqlite3_bind_text(statement, 7, opened.owner.rawValue, -1, transient)
-            case .moneyTransferred(let transferred): sqlite3_bind_text(statement, 8, transferred.to.rawValue, -1, transient)
+            case .moneyTransferred(let transferred):
+                sqlite3_bind_text(statement, 8, transferred.to.rawValue, -1, transient)
             default: break
             }
             if let amount = event.amount { sqlite3_bind_int64(statement, 9, amount.minorUnits) }
@@ -126,9 +136,11 @@ enum SQLiteBaseline {
         let database = try open(path)
         defer { sqlite3_close(database) }
         var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(
-            database, "SELECT position, type, stream, version, timestamp, command_id, owner, counterparty, amount_minor FROM events ORDER BY position",
-            -1, &statement, nil) == SQLITE_OK
+        guard
+            sqlite3_prepare_v2(
+                database,
+                "SELECT position, type, stream, version, timestamp, command_id, owner, counterparty, amount_minor FROM events ORDER BY position",
+                -1, &statement, nil) == SQLITE_OK
         else { throw Failure(description: "prepare select") }
         defer { sqlite3_finalize(statement) }
         var models = AllReadModels()
@@ -142,11 +154,13 @@ enum SQLiteBaseline {
             let amount = Money(minorUnits: sqlite3_column_int64(statement, 8))
             let event: BankEvent
             switch type {
-            case "AccountOpened": event = .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: text(6))))
+            case "AccountOpened":
+                event = .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: text(6))))
             case "MoneyDeposited": event = .moneyDeposited(MoneyDeposited(account: account, amount: amount))
             case "MoneyWithdrawn": event = .moneyWithdrawn(MoneyWithdrawn(account: account, amount: amount))
             case "MoneyTransferred":
-                event = .moneyTransferred(MoneyTransferred(from: account, to: AccountID(stored: text(7)), amount: amount))
+                event = .moneyTransferred(
+                    MoneyTransferred(from: account, to: AccountID(stored: text(7)), amount: amount))
             default: event = .accountClosed(AccountClosed(account: account))
             }
             let metadata = EventMetadata(

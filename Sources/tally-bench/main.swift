@@ -34,7 +34,8 @@ let asJSON = arguments.contains("--json")
 func value(of option: String) -> String? {
     arguments.firstIndex(of: option).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
 }
-let sizes = value(of: "--sizes").map { $0.split(separator: ",").compactMap { Int($0) } }
+let sizes =
+    value(of: "--sizes").map { $0.split(separator: ",").compactMap { Int($0) } }
     ?? (quick ? [2_000, 20_000] : [10_000, 100_000, 1_000_000])
 let directory = value(of: "--dir") ?? NSTemporaryDirectory() + "tally-bench-\(getpid())"
 try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -82,7 +83,8 @@ do {
 var appendSamples = Samples()
 do {
     let store = try FileEventStore(path: directory + "/durable.tally")
-    let processor = CommandProcessor<Ledger, BankCodec>(store: store, clock: SystemClock(), makeCommandID: { UUID().uuidString })
+    let processor = CommandProcessor<Ledger, BankCodec>(
+        store: store, clock: SystemClock(), makeCommandID: { UUID().uuidString })
     let alice = AccountID(stored: "alice")
     try processor.handle(.open(alice, owner: OwnerName(stored: "Alice")))
     for _ in 0..<samples {
@@ -173,8 +175,9 @@ for size in sizes {
     // 5 and 6. Start to first frame and peak memory, in a fresh process.
     log("  start-up and memory (child process)")
     let child = Process()
-    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
-        ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
+    child.executableURL = URL(
+        fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
     child.arguments = ["--measure-startup", path]
     let pipe = Pipe()
     child.standardOutput = pipe
@@ -220,7 +223,8 @@ if asJSON {
         switch value {
         case let number as Int: return String(number)
         case let number as Double: return number.isFinite ? format(number, 4) : "null"
-        case let members as [(String, Any)]: return "{" + members.map { "\"\($0.0)\": \(encode($0.1))" }.joined(separator: ", ") + "}"
+        case let members as [(String, Any)]:
+            return "{" + members.map { "\"\($0.0)\": \(encode($0.1))" }.joined(separator: ", ") + "}"
         default: return "null"
         }
     }
@@ -234,16 +238,24 @@ if asJSON {
     top.append(("sizes", sizeMembers))
     print(encode(top))
 } else {
-    print("Durable append (single command) p50 \(format(appendSamples.p50 * 1e6, 0)) µs, p99 \(format(appendSamples.p99 * 1e6, 0)) µs")
-    print("Raw fdatasync, same directory     p50 \(format(fdatasyncSamples.p50 * 1e6, 0)) µs, p99 \(format(fdatasyncSamples.p99 * 1e6, 0)) µs")
+    print(
+        "Durable append (single command) p50 \(format(appendSamples.p50 * 1e6, 0)) µs, p99 \(format(appendSamples.p99 * 1e6, 0)) µs"
+    )
+    print(
+        "Raw fdatasync, same directory     p50 \(format(fdatasyncSamples.p50 * 1e6, 0)) µs, p99 \(format(fdatasyncSamples.p99 * 1e6, 0)) µs"
+    )
     print("Ratio (append p50 / fdatasync p50): \(format(ratio, 2))   target ≤ 1.30")
     print("")
-    let header = ["events", "bulk ev/s", "open ev/s", "replay ev/s", "JSONDecoder", "SQLite", "×JSON", "×SQLite", "jump p50/p99 ms",
-        "step p50/p99 ms", "render p50/p99 ms", "start ms", "RSS MB"]
+    let header = [
+        "events", "bulk ev/s", "open ev/s", "replay ev/s", "JSONDecoder", "SQLite", "×JSON", "×SQLite",
+        "jump p50/p99 ms",
+        "step p50/p99 ms", "render p50/p99 ms", "start ms", "RSS MB",
+    ]
     var rows = [header]
     for result in results {
         rows.append([
-            thousands(Double(result.events)), thousands(result.bulkEventsPerSecond), thousands(result.openEventsPerSecond),
+            thousands(Double(result.events)), thousands(result.bulkEventsPerSecond),
+            thousands(result.openEventsPerSecond),
             thousands(result.replayEventsPerSecond),
             thousands(result.jsonEventsPerSecond), thousands(result.sqliteEventsPerSecond),
             format(result.replayEventsPerSecond / result.jsonEventsPerSecond, 1),
@@ -256,9 +268,10 @@ if asJSON {
     }
     let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
     for row in rows {
-        print(row.enumerated().map { column, cell in
-            String(repeating: " ", count: widths[column] - cell.count) + cell
-        }.joined(separator: "  "))
+        print(
+            row.enumerated().map { column, cell in
+                String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  "))
     }
     print("")
     print("Targets: bulk ≥ 1,000,000 ev/s; replay ≥ 3,000,000 ev/s, ≥ 10× JSONDecoder, ≥ 2× SQLite;")

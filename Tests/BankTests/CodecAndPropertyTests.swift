@@ -124,6 +124,24 @@ struct HistoryPropertyTests {
         }
     }
 
+    @Test func theBalanceTrailAgreesWithTheFullHistoryAtEveryPosition() throws {
+        let store = try generatedStore(seed: 5, events: 300)
+        var history = AccountHistory()
+        var trail = BalanceTrail()
+        try history.catchUp(from: store, codec: BankCodec.self)
+        try trail.catchUp(from: store, codec: BankCodec.self)
+        for (account, entries) in history.entries {
+            for (index, entry) in entries.enumerated() {
+                let change = trail.change(of: account, at: entry.position)
+                #expect(change?.after == entry.balanceAfter)
+                #expect(change?.before == (index > 0 ? entries[index - 1].balanceAfter : .zero))
+                let recent = trail.recentBalances(of: account, through: entry.position, count: 3)
+                #expect(Array(recent) == entries[max(0, index - 2)...index].map { $0.balanceAfter.minorUnits })
+            }
+            #expect(trail.change(of: account, at: 0) == nil)
+        }
+    }
+
     @Test func theDemoIsReproducible() throws {
         let first = try generatedStore(seed: 42, events: 200).storedEvents().map { $0.payload }
         let second = try generatedStore(seed: 42, events: 200).storedEvents().map { $0.payload }
