@@ -28,4 +28,11 @@ case "$target" in
     *) echo "unknown target $target (record or commands)" >&2; exit 2 ;;
 esac
 swiftc "${flags[@]}" "$source" "${objects[@]}" -lz -lcrypto -o "$out/fuzz-$target"
+# Seed the record corpus with real records (a demo store without its header) when tally is built.
+if [ "$target" = record ] && [ -z "$(ls -A Fuzz/corpus/record)" ] && [ -x .build/debug/tally ]; then
+    seed=$(mktemp -u)
+    .build/debug/tally demo --events 12 --store "$seed" > /dev/null
+    tail -c +17 "$seed" > Fuzz/corpus/record/demo-store
+    rm -f "$seed"
+fi
 "$out/fuzz-$target" -max_total_time="$seconds" -artifact_prefix=Fuzz/artifacts/ -print_final_stats=1 "Fuzz/corpus/$target"

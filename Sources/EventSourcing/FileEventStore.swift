@@ -23,6 +23,9 @@ public final class FileEventStore: IndexedEventStore {
     private var heldLock: Int32 = LOCK_UN
     private var lockDepth = 0
     private var writeFailure: StoreError?
+    /// Fault injection for tests: when set, the next syncs fail with this `errno` (the bytes
+    /// are still written, as when a disk reports a failed flush).
+    var syncFailureForTesting: Int32?
     private var buffer: [UInt8] = []
 
     /// The read size for scans and replays.
@@ -147,7 +150,11 @@ public final class FileEventStore: IndexedEventStore {
                     written += result
                 }
             }
-            guard fdatasync(descriptor) == 0 else {
+            let syncResult = syncFailureForTesting.map { code -> Int32 in
+                errno = code
+                return -1
+            } ?? fdatasync(descriptor)
+            guard syncResult == 0 else {
                 let code = errno
                 let failure = StoreError(
                     .io, "fdatasync failed: \(FileEventStore.describe(code)); the append is not acknowledged",

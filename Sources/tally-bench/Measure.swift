@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Seconds on the monotonic clock.
@@ -32,11 +33,15 @@ struct Samples {
     var p99: Double { quantile(0.99) }
 }
 
-/// Peak resident set size of this process, in bytes.
+/// Peak resident set size of this process, in bytes: VmHWM from /proc/self/status. Not
+/// getrusage: Linux carries ru_maxrss across execve, so a child spawned by a big parent would
+/// report the parent's peak.
 func peakRSSBytes() -> Int {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return usage.ru_maxrss * 1024
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+    else { return 0 }
+    let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+    return kilobytes * 1024
 }
 
 /// Formats `value` with `decimals` digits after the point.

@@ -1,7 +1,7 @@
 // tally-bench: measures Tally against the targets in DESIGN.md, with baselines measured in the
 // same run (fdatasync of the same directory, JSON Lines + JSONDecoder, SQLite in WAL mode).
 //
-//   swift run -c release tally-bench [--quick] [--json] [--sizes 10000,100000,1000000] [--dir PATH]
+//   swift run -c release tally-bench [--quick] [--json] [--sizes 10000,100000,1000000] [--dir PATH] [--keep]
 import Bank
 import EventSourcing
 import Foundation
@@ -39,7 +39,7 @@ let sizes =
     ?? (quick ? [2_000, 20_000] : [10_000, 100_000, 1_000_000])
 let directory = value(of: "--dir") ?? NSTemporaryDirectory() + "tally-bench-\(getpid())"
 try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: directory) }
+defer { if !arguments.contains("--keep") { try? FileManager.default.removeItem(atPath: directory) } }
 let samples = quick ? 50 : 300
 
 func log(_ text: String) {
@@ -194,7 +194,7 @@ for size in sizes {
     results.append(result)
     try? FileManager.default.removeItem(atPath: jsonPath)
     try? FileManager.default.removeItem(atPath: sqlitePath)
-    try? FileManager.default.removeItem(atPath: path)
+    if !arguments.contains("--keep") { try? FileManager.default.removeItem(atPath: path) }
 }
 
 // Report.

@@ -1,4 +1,4 @@
-import EventSourcing
+@testable import EventSourcing
 import Foundation
 import Testing
 
@@ -218,6 +218,31 @@ struct FileEventStoreTests {
         }
         #expect(store.fileSize == size)
         #expect(store.lastPosition == 0)
+    }
+
+    @Test func aFailedSyncIsNotAcknowledgedAndStopsFurtherWrites() throws {
+        let directory = TemporaryDirectory()
+        let store = try FileEventStore(path: directory.file())
+        try store.append([event("a", 1)], commandID: "one", timestamp: noon)
+        store.syncFailureForTesting = EIO
+        #expect {
+            try store.append([event("a", 2)], commandID: "two", timestamp: noon)
+        } throws: { error in
+            let error = error as? StoreError
+            return error?.code == .io && error?.message.contains("fdatasync failed") == true
+                && error?.message.contains("not acknowledged") == true
+        }
+        // No retry that could hide lost data: this instance refuses every further write,
+        // even once the disk "recovers".
+        store.syncFailureForTesting = nil
+        #expect {
+            try store.append([event("a", 3)], commandID: "three", timestamp: noon)
+        } throws: { ($0 as? StoreError)?.code == .failedEarlier }
+        // A new process finds a store that opens; the unacknowledged event may or may not be
+        // there (as with any lost acknowledgement), which is what command ids are for.
+        let reopened = try FileEventStore(path: directory.file())
+        #expect((1...2).contains(reopened.lastPosition))
+        #expect(try reopened.positions(ofCommand: "three") == nil)
     }
 
     @Test func notATallyFileIsRefused() throws {

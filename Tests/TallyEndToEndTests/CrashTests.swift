@@ -91,3 +91,51 @@ struct FileSizeLimitTests {
         #expect(try tally.log().count == 1 + acknowledged)
     }
 }
+
+/// A real full filesystem: a 16 KiB tmpfs mounted for the test (the test needs root, as CI
+/// and the development machines have; elsewhere it is skipped, and says so).
+@Suite(.serialized)
+struct FullDiskTests {
+    static let mountable: Bool = {
+        let probe = NSTemporaryDirectory() + "tally-mount-probe-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: probe) }
+        guard (try? Tally.run(["-t", "tmpfs", "-o", "size=16k", "tmpfs", probe], executable: "/bin/mount"))?.status == 0 else {
+            return false
+        }
+        _ = try? Tally.run([probe], executable: "/bin/umount")
+        return true
+    }()
+
+    @Test(.enabled(if: mountable, "needs root to mount a tmpfs"))
+    func aFullDiskFailsCleanlyAcknowledgesNothingLostAndLeavesAGoodStore() throws {
+        let mountPoint = NSTemporaryDirectory() + "tally-full-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        #expect(try Tally.run(["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint], executable: "/bin/mount").status == 0)
+        defer {
+            _ = try? Tally.run([mountPoint], executable: "/bin/umount")
+            try? FileManager.default.removeItem(atPath: mountPoint)
+        }
+        let store = mountPoint + "/ledger.tally"
+        #expect(try Tally.run(["--store", store, "open", "a", "--owner", "A"]).status == 0)
+        var acknowledged = 1
+        var failure: Tally.Result?
+        for index in 0..<2_000 {
+            let result = try Tally.run(["--store", store, "deposit", "a", "1", "--command-id", "fill-\(index)"])
+            if result.status != 0 {
+                failure = result
+                break
+            }
+            acknowledged += 1
+        }
+        let failed = try #require(failure, "the disk never filled")
+        #expect(failed.status == 3)
+        #expect(failed.error.contains("no space left on the device"), "\(failed.error)")
+        #expect(failed.error.split(separator: "\n").count == 1)
+        // Every acknowledged command is there, nothing else, and the store verifies clean.
+        let verify = try Tally.run(["--store", store, "verify"])
+        #expect(verify.status == 0, "\(verify.error)")
+        let log = try Tally.run(["--store", store, "log"])
+        #expect(log.lines.count == acknowledged)
+    }
+}
