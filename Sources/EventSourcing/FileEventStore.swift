@@ -150,10 +150,11 @@ public final class FileEventStore: IndexedEventStore {
                     written += result
                 }
             }
-            let syncResult = syncFailureForTesting.map { code -> Int32 in
-                errno = code
-                return -1
-            } ?? fdatasync(descriptor)
+            let syncResult =
+                syncFailureForTesting.map { code -> Int32 in
+                    errno = code
+                    return -1
+                } ?? fdatasync(descriptor)
             guard syncResult == 0 else {
                 let code = errno
                 let failure = StoreError(

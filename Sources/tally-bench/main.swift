@@ -46,6 +46,12 @@ func log(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+/// Stops the benchmark with a one-line reason.
+func fail(_ message: String) -> Never {
+    log("tally-bench: " + message)
+    exit(1)
+}
+
 let sourceAssets = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Assets/demo").path
 let data = try DemoAssets.load(environment: ["TALLY_ASSETS": sourceAssets])
@@ -126,7 +132,7 @@ for size in sizes {
         session = opened
         best = min(best, seconds)
     }
-    guard let session else { fatalError("no session") }
+    guard let session else { fail("the store at \(path) did not open") }
     result.replayEventsPerSecond = Double(size) / best
     var bestOpen = Double.infinity
     for _ in 0..<3 {
@@ -143,7 +149,7 @@ for size in sizes {
     let (sqliteModels, sqliteSeconds) = try timed { try SQLiteBaseline.replay(sqlitePath) }
     guard jsonModels.dashboard.balances.accounts == session.live.balances.accounts,
         sqliteModels.dashboard.balances.accounts == session.live.balances.accounts
-    else { fatalError("a baseline folded to different balances") }
+    else { fail("a baseline folded to different balances than Tally: the comparison would be meaningless") }
     result.jsonEventsPerSecond = Double(size) / jsonSeconds
     result.sqliteEventsPerSecond = Double(size) / sqliteSeconds
 

@@ -40,7 +40,12 @@ let commandLine = TallyCommandLine(
         FileHandle.standardError.write(Data((line + "\n").utf8))
     })
 if let path = commandLine.interactiveStorePath(arguments) {
-    // No command: the interactive ledger.
+    // No command: the interactive ledger, which needs a terminal on both ends.
+    guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+        FileHandle.standardError.write(
+            Data("tally: the interactive ledger needs a terminal; for scripts use the commands (tally --help)\n".utf8))
+        exit(TallyCommandLine.ExitStatus.usage.rawValue)
+    }
     exit(
         TallyTUIMain.run(
             path: path, environment: ProcessInfo.processInfo.environment,

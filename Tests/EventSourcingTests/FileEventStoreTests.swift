@@ -1,6 +1,7 @@
-@testable import EventSourcing
 import Foundation
 import Testing
+
+@testable import EventSourcing
 
 /// A fresh directory under the system's temporary directory, removed when the test ends.
 final class TemporaryDirectory {

@@ -138,6 +138,14 @@ struct CommandLineContractTests {
         #expect(tally.bytes == before)
     }
 
+    @Test func theInteractiveLedgerWithoutATerminalSaysWhatToDoInstead() throws {
+        let tally = Tally()
+        let result = try Tally.run(["--store", tally.store])
+        #expect(result.status == 2)
+        #expect(result.error.contains("needs a terminal"))
+        #expect(try Tally.run(["--help"]).output.contains("usage:"))
+    }
+
     @Test func invalidUTF8ArgumentsAreRefused() throws {
         let tally = Tally()
         let result = try Tally.run(

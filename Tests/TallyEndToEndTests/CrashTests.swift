@@ -100,7 +100,9 @@ struct FullDiskTests {
         let probe = NSTemporaryDirectory() + "tally-mount-probe-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: probe) }
-        guard (try? Tally.run(["-t", "tmpfs", "-o", "size=16k", "tmpfs", probe], executable: "/bin/mount"))?.status == 0 else {
+        guard
+            (try? Tally.run(["-t", "tmpfs", "-o", "size=16k", "tmpfs", probe], executable: "/bin/mount"))?.status == 0
+        else {
             return false
         }
         _ = try? Tally.run([probe], executable: "/bin/umount")
@@ -111,7 +113,8 @@ struct FullDiskTests {
     func aFullDiskFailsCleanlyAcknowledgesNothingLostAndLeavesAGoodStore() throws {
         let mountPoint = NSTemporaryDirectory() + "tally-full-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        #expect(try Tally.run(["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint], executable: "/bin/mount").status == 0)
+        #expect(
+            try Tally.run(["-t", "tmpfs", "-o", "size=16k", "tmpfs", mountPoint], executable: "/bin/mount").status == 0)
         defer {
             _ = try? Tally.run([mountPoint], executable: "/bin/umount")
             try? FileManager.default.removeItem(atPath: mountPoint)
