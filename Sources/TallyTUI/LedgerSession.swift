@@ -49,6 +49,18 @@ public final class LedgerSession {
     @discardableResult
     public func pump() throws -> Int { try bus.pump() }
 
+    private var sortedCache: (position: Int, accounts: [AccountSummary], idWidth: Int)?
+
+    /// The accounts as of `position`, sorted by id, and the cells the widest id takes.
+    /// Remembered per position: the ledger at a position never changes.
+    public func sortedAccounts(at position: Int) throws -> (accounts: [AccountSummary], idWidth: Int) {
+        if let cache = sortedCache, cache.position == position { return (cache.accounts, cache.idWidth) }
+        let accounts = try dashboard(at: position).balances.sorted
+        let idWidth = accounts.reduce(0) { max($0, $1.id.rawValue.utf8.count) }  // ids are ASCII
+        sortedCache = (position, accounts, idWidth)
+        return (accounts, idWidth)
+    }
+
     /// The dashboard read models as of `position`.
     public func dashboard(at position: Int) throws -> BankDashboard {
         position >= lastPosition ? live : try timeline.model(at: position)

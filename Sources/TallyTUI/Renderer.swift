@@ -28,8 +28,7 @@ public enum Renderer {
             let leftWidth = min(84, max(44, width / 2 + 4))
             let bodyHeight = height - 3
             let totalsHeight = 8
-            drawAccounts(
-                &screen, state, session, dashboard, x: 0, y: 1, width: leftWidth, height: bodyHeight - totalsHeight)
+            try drawAccounts(&screen, state, session, x: 0, y: 1, width: leftWidth, height: bodyHeight - totalsHeight)
             drawTotals(
                 &screen, state, session, dashboard, x: 0, y: 1 + bodyHeight - totalsHeight, width: leftWidth,
                 height: totalsHeight)
@@ -116,17 +115,16 @@ public enum Renderer {
     }
 
     private static func drawAccounts(
-        _ screen: inout ScreenBuffer, _ state: UIState, _ session: LedgerSession, _ dashboard: BankDashboard, x: Int,
-        y: Int,
-        width: Int, height: Int
-    ) {
-        let accounts = dashboard.balances.sorted
+        _ screen: inout ScreenBuffer, _ state: UIState, _ session: LedgerSession, x: Int, y: Int, width: Int,
+        height: Int
+    ) throws {
+        let (accounts, widestID) = try session.sortedAccounts(at: state.cursor)
         screen.box(
             x: x, y: y, width: width, height: height,
             title: title("Accounts at #\(grouped(state.cursor))", .accounts, state))
         let inner = width - 4
         let balanceWidth = 13
-        let idWidth = min(14, max(8, accounts.map { CellWidth.of($0.id.rawValue) }.max() ?? 8))
+        let idWidth = min(14, max(8, widestID))
         // When space is short the trend goes first, then the status column (closed accounts
         // then say so in front of the owner): the owner matters more.
         let statusWidth = inner - idWidth - balanceWidth >= 32 ? 6 : 0
