@@ -67,7 +67,7 @@ extension EventStore {
 
 /// The shared machinery of the stores that keep a ``LogIndex``.
 protocol IndexedEventStore: EventStore {
-    var index: LogIndex { get }
+    var index: LogIndex { get set }
 }
 
 extension IndexedEventStore {
@@ -78,6 +78,14 @@ extension IndexedEventStore {
     /// The positions of the events that the command with `id` appended, if it appended any.
     public func positions(ofCommand id: String) throws -> ClosedRange<Int>? {
         guard index.lastPosition > 0 else { return nil }
+        if !index.hasCommandIndex {
+            var ids: [(hash: UInt64, position: Int)] = []
+            ids.reserveCapacity(index.lastPosition)
+            try forEachRecord(from: 1, through: index.lastPosition) { record in
+                ids.append((LogIndex.hash(record.commandIDBytes), record.position))
+            }
+            index.buildCommandIndex(ids)
+        }
         if let candidate = index.candidatePosition(ofCommand: id),
             let found = try commandRange(startingAt: candidate, id: id)
         {

@@ -11,8 +11,9 @@ struct LogIndex {
     private(set) var lastDigest: ChainDigest
     private var streamVersions: [String: Int] = [:]
     /// FNV-1a hash of a command id → position of the first event it produced. A hash can
-    /// collide; lookups confirm against the record itself.
-    private var commandPositions: [UInt64: Int] = [:]
+    /// collide; lookups confirm against the record itself. Built on the first lookup (readers
+    /// such as the TUI never need it, and it costs an entry per event), then kept up to date.
+    private var commandPositions: [UInt64: Int]?
 
     init(headerEnd: Int, initialDigest: ChainDigest) {
         committedEnd = headerEnd
@@ -24,8 +25,20 @@ struct LogIndex {
 
     func streamVersion(of stream: String) -> Int { streamVersions[stream, default: 0] }
 
+    /// Whether the command index has been built.
+    var hasCommandIndex: Bool { commandPositions != nil }
+
+    /// The position a command id's hash points to; nil when absent or the index is not built.
     func candidatePosition(ofCommand id: String) -> Int? {
-        commandPositions[LogIndex.hash(id.utf8)]
+        commandPositions?[LogIndex.hash(id.utf8)]
+    }
+
+    /// Builds the command index from every committed record's command-id hash, in order.
+    mutating func buildCommandIndex(_ hashes: [(hash: UInt64, position: Int)]) {
+        var positions: [UInt64: Int] = [:]
+        positions.reserveCapacity(hashes.count)
+        for entry in hashes where positions[entry.hash] == nil { positions[entry.hash] = entry.position }
+        commandPositions = positions
     }
 
     /// Byte range `[offset of from, offset past through)` of committed positions.
@@ -91,15 +104,15 @@ struct LogIndex {
                     problem: "chain broken: record does not match the digest of the record before it", frame: nil)
             }
             digest = ChainDigest(of: body)
-            pending.append((cursor, view.stream, view.streamVersion, LogIndex.hash(view.commandIDBytes)))
+            pending.append((cursor, view.stream, view.streamVersion, commandPositions == nil ? 0 : LogIndex.hash(view.commandIDBytes)))
             cursor = bodyStart + bodyLength
             position += 1
             if view.completesAppend {
                 for record in pending {
                     offsets.append(baseOffset + record.offset)
                     streamVersions[record.stream] = record.streamVersion
-                    if commandPositions[record.commandHash] == nil {
-                        commandPositions[record.commandHash] = offsets.count
+                    if commandPositions != nil, commandPositions?[record.commandHash] == nil {
+                        commandPositions?[record.commandHash] = offsets.count
                     }
                 }
                 pending.removeAll(keepingCapacity: true)
