@@ -10,7 +10,8 @@ public protocol EventStore: AnyObject {
     /// A one-line account of what opening had to repair (a torn tail cut off), if anything.
     var recoveryNotice: String? { get }
 
-    /// Brings in records committed by other processes since the last look.
+    /// Brings in records committed by other processes since the last look. The file store
+    /// does not wait for a writer holding the lock: it returns 0 and the next call catches up.
     ///
     /// - Returns: how many new events were found.
     /// - Throws: ``StoreError`` when the new bytes are damaged or cannot be read.

@@ -55,7 +55,7 @@ public final class FileEventStore: IndexedEventStore {
         if repairing {
             try withExclusiveAccess {}
         } else {
-            _ = try refresh()
+            _ = try refresh(waiting: true)
             if index.committedEnd == RecordFormat.headerSize, fileSize == 0 {
                 throw StoreError(.corrupt, "file is empty: not a Tally event file", path: path, offset: 0)
             }
@@ -72,12 +72,22 @@ public final class FileEventStore: IndexedEventStore {
         return fstat(descriptor, &info) == 0 ? Int(info.st_size) : 0
     }
 
+    /// Never waits: if a writer holds the lock at this moment, returns 0 and the next call
+    /// picks up its append (a follower polling every 100 ms must not freeze behind a writer).
     public func refresh() throws -> Int {
+        try refresh(waiting: false)
+    }
+
+    private func refresh(waiting: Bool) throws -> Int {
         let before = index.lastPosition
         if lockDepth > 0 {
             try catchUp(mayRepair: heldLock == LOCK_EX)
         } else {
-            try lock(LOCK_SH)
+            if waiting {
+                try lock(LOCK_SH)
+            } else if !(try tryLock(LOCK_SH)) {
+                return 0
+            }
             defer { unlock() }
             try catchUp(mayRepair: false)
         }
@@ -317,6 +327,19 @@ public final class FileEventStore: IndexedEventStore {
         }
         heldLock = operation
         lockDepth = 1
+    }
+
+    /// Takes the lock if it is free right now; returns whether it did.
+    private func tryLock(_ operation: Int32) throws -> Bool {
+        while flock(descriptor, operation | LOCK_NB) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if code == EWOULDBLOCK { return false }
+            throw StoreError(.io, "cannot lock: \(FileEventStore.describe(code))", path: path, systemError: code)
+        }
+        heldLock = operation
+        lockDepth = 1
+        return true
     }
 
     private func unlock() {

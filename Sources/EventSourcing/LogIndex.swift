@@ -104,7 +104,11 @@ struct LogIndex {
                     problem: "chain broken: record does not match the digest of the record before it", frame: nil)
             }
             digest = ChainDigest(of: body)
-            pending.append((cursor, view.stream, view.streamVersion, commandPositions == nil ? 0 : LogIndex.hash(view.commandIDBytes)))
+            pending.append(
+                (
+                    cursor, view.stream, view.streamVersion,
+                    commandPositions == nil ? 0 : LogIndex.hash(view.commandIDBytes)
+                ))
             cursor = bodyStart + bodyLength
             position += 1
             if view.completesAppend {

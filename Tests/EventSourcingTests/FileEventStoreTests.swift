@@ -265,6 +265,19 @@ struct FileEventStoreTests {
         #expect(writer.streamVersion(of: "a") == 2)
     }
 
+    @Test func aFollowerNeverWaitsBehindAWriter() throws {
+        let directory = TemporaryDirectory()
+        let writer = try FileEventStore(path: directory.file())
+        let follower = try FileEventStore(path: directory.file(), lockTimeoutMilliseconds: 5_000)
+        try writer.withExclusiveAccess {
+            try writer.append([event("a", 1)], commandID: "one", timestamp: noon)
+            let start = Date()
+            #expect(try follower.refresh() == 0)  // the writer still holds the lock
+            #expect(Date().timeIntervalSince(start) < 1, "refresh waited for the writer")
+        }
+        #expect(try follower.refresh() == 1)
+    }
+
     @Test func aHeldLockMakesAWriterGiveUpWithAClearError() throws {
         let directory = TemporaryDirectory()
         let holder = try FileEventStore(path: directory.file())
