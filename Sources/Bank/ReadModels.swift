@@ -126,30 +126,8 @@ public struct AccountHistory: Projection {
         only = account
     }
 
-    /// The account's entries up to and including `position` (all when nil).
-    public func entries(of id: AccountID, through position: Int? = nil) -> [HistoryEntry] {
-        let all = entries[id] ?? []
-        guard let position else { return all }
-        return Array(all[..<endIndex(of: all, through: position)])
-    }
-
-    /// The last `count` entries of the account up to and including `position`.
-    public func lastEntries(of id: AccountID, through position: Int, count: Int) -> ArraySlice<HistoryEntry> {
-        let all = entries[id] ?? []
-        let end = endIndex(of: all, through: position)
-        return all[max(0, end - count)..<end]
-    }
-
-    /// The index after the last entry at or before `position` (entries are in position order).
-    private func endIndex(of all: [HistoryEntry], through position: Int) -> Int {
-        var low = 0
-        var high = all.count
-        while low < high {
-            let middle = (low + high) / 2
-            if all[middle].position <= position { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
+    /// The account's entries, oldest first.
+    public func entries(of id: AccountID) -> [HistoryEntry] { entries[id] ?? [] }
 
     public mutating func apply(_ envelope: Envelope<BankEvent>) {
         position = envelope.position

@@ -29,11 +29,6 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             + "\(pad(secondsOfDay / 3600, 2)):\(pad(secondsOfDay / 60 % 60, 2)):\(pad(secondsOfDay % 60, 2))Z"
     }
 
-    /// The date part of ``iso8601``: `2026-12-04`.
-    public var isoDate: String {
-        String(iso8601.prefix(10))
-    }
-
     public var description: String { iso8601 }
 
     /// Converts days since the epoch to a proleptic Gregorian (year, month, day).

@@ -70,9 +70,8 @@ public final class TallyApp {
             switch effect {
             case .run(let command):
                 let message = session.run(command)
-                let prefix = state.status?.text == "returned to LIVE to run the command" ? "returned to LIVE; " : ""
                 _ = UIState.reduce(into: &state, .storeAdvanced(to: session.lastPosition))
-                _ = UIState.reduce(into: &state, .commandFinished(StatusMessage(prefix + message.text, message.kind)))
+                _ = UIState.reduce(into: &state, .commandFinished(message))
             case .loadDemo:
                 let message = session.loadDemo()
                 _ = UIState.reduce(into: &state, .storeAdvanced(to: session.lastPosition))

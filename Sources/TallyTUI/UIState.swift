@@ -57,6 +57,8 @@ public struct UIState: Equatable, Sendable {
     public var filter = ""
     public var status: StatusMessage?
     public var isPlaying = false
+    /// A command was submitted in HISTORY: its answer says that the screen went back to LIVE.
+    var commandReturnedToLive = false
     public var speedIndex = 3
     /// Fractional events owed to playback.
     var playbackCredit = 0.0
@@ -235,6 +237,7 @@ public struct UIState: Equatable, Sendable {
                 if state.mode == .history {
                     state.returnToLive()
                     state.status = StatusMessage("returned to LIVE to run the command")
+                    state.commandReturnedToLive = true
                 }
                 return [.run(command)]
             }
@@ -257,7 +260,9 @@ public struct UIState: Equatable, Sendable {
             state.accountCount = count
             state.selectedAccount = min(state.selectedAccount, max(0, count - 1))
         case .commandFinished(let message):
-            state.status = message
+            let prefix = state.commandReturnedToLive ? "returned to LIVE; " : ""
+            state.commandReturnedToLive = false
+            state.status = StatusMessage(prefix + message.text, message.kind)
         }
         return []
     }

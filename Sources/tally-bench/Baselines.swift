@@ -15,6 +15,19 @@ struct AllReadModels {
     }
 }
 
+/// The bank event a baseline row describes (both baselines store the same columns).
+func makeEvent(type: String, account: AccountID, owner: String, counterparty: String, amountMinor: Int64) -> BankEvent {
+    let amount = Money(minorUnits: amountMinor)
+    switch type {
+    case "AccountOpened": return .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: owner)))
+    case "MoneyDeposited": return .moneyDeposited(MoneyDeposited(account: account, amount: amount))
+    case "MoneyWithdrawn": return .moneyWithdrawn(MoneyWithdrawn(account: account, amount: amount))
+    case "MoneyTransferred":
+        return .moneyTransferred(MoneyTransferred(from: account, to: AccountID(stored: counterparty), amount: amount))
+    default: return .accountClosed(AccountClosed(account: account))
+    }
+}
+
 /// One event as a JSON Lines baseline stores it (the `tally log --json` shape).
 struct JSONEvent: Decodable {
     struct Data: Decodable {
@@ -62,20 +75,9 @@ enum JSONLinesBaseline {
     }
 
     private static func envelope(_ event: JSONEvent) -> Envelope<BankEvent> {
-        let account = AccountID(stored: event.account)
-        let amount = Money(minorUnits: event.data.amount_minor ?? 0)
-        let bankEvent: BankEvent
-        switch event.type {
-        case "AccountOpened":
-            bankEvent = .accountOpened(
-                AccountOpened(account: account, owner: OwnerName(stored: event.data.owner ?? "")))
-        case "MoneyDeposited": bankEvent = .moneyDeposited(MoneyDeposited(account: account, amount: amount))
-        case "MoneyWithdrawn": bankEvent = .moneyWithdrawn(MoneyWithdrawn(account: account, amount: amount))
-        case "MoneyTransferred":
-            bankEvent = .moneyTransferred(
-                MoneyTransferred(from: account, to: AccountID(stored: event.data.to ?? ""), amount: amount))
-        default: bankEvent = .accountClosed(AccountClosed(account: account))
-        }
+        let bankEvent = makeEvent(
+            type: event.type, account: AccountID(stored: event.account), owner: event.data.owner ?? "",
+            counterparty: event.data.to ?? "", amountMinor: event.data.amount_minor ?? 0)
         let metadata = EventMetadata(
             position: event.position, stream: event.account, streamVersion: event.version,
             timestamp: Timestamp(millisecondsSinceEpoch: event.timestamp_ms), commandID: event.command_id,
@@ -151,18 +153,9 @@ enum SQLiteBaseline {
         while sqlite3_step(statement) == SQLITE_ROW {
             let type = text(1)
             let account = AccountID(stored: text(2))
-            let amount = Money(minorUnits: sqlite3_column_int64(statement, 8))
-            let event: BankEvent
-            switch type {
-            case "AccountOpened":
-                event = .accountOpened(AccountOpened(account: account, owner: OwnerName(stored: text(6))))
-            case "MoneyDeposited": event = .moneyDeposited(MoneyDeposited(account: account, amount: amount))
-            case "MoneyWithdrawn": event = .moneyWithdrawn(MoneyWithdrawn(account: account, amount: amount))
-            case "MoneyTransferred":
-                event = .moneyTransferred(
-                    MoneyTransferred(from: account, to: AccountID(stored: text(7)), amount: amount))
-            default: event = .accountClosed(AccountClosed(account: account))
-            }
+            let event = makeEvent(
+                type: type, account: account, owner: text(6), counterparty: text(7),
+                amountMinor: sqlite3_column_int64(statement, 8))
             let metadata = EventMetadata(
                 position: Int(sqlite3_column_int64(statement, 0)), stream: account.rawValue,
                 streamVersion: Int(sqlite3_column_int64(statement, 3)),

@@ -204,10 +204,7 @@ struct CommandLineContractTests {
 
     @Test func verifyNamesTheOffsetAndPositionOfDamage() throws {
         let tally = Tally()
-        try tally("demo", "--events", "20")
-        var bytes = tally.bytes
-        bytes[bytes.count / 2] ^= 0x04
-        try Data(bytes).write(to: URL(fileURLWithPath: tally.store))
+        let bytes = try tally.makeCorruptDemo(flipping: 0x04)
         let result = try tally("verify")
         #expect(result.status == 3)
         #expect(

@@ -68,6 +68,16 @@ struct Tally {
     /// The store's bytes (empty when it does not exist).
     var bytes: [UInt8] { (try? Array(Data(contentsOf: URL(fileURLWithPath: store)))) ?? [] }
 
+    /// Writes a 20-event demo and flips one bit of its middle byte; returns the damaged bytes.
+    @discardableResult
+    func makeCorruptDemo(flipping bit: UInt8) throws -> [UInt8] {
+        try self("demo", "--events", "20")
+        var bytes = self.bytes
+        bytes[bytes.count / 2] ^= bit
+        try Data(bytes).write(to: URL(fileURLWithPath: store))
+        return bytes
+    }
+
     /// `tally log --json`, parsed.
     func log() throws -> [[String: Any]] {
         let result = try self("log", "--json")

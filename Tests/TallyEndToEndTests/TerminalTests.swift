@@ -184,10 +184,7 @@ struct TerminalTests {
 
     @Test func aCorruptStoreIsShownNotACrash() throws {
         let tally = Tally()
-        try tally("demo", "--events", "20")
-        var bytes = tally.bytes
-        bytes[bytes.count / 2] ^= 0x10
-        try Data(bytes).write(to: URL(fileURLWithPath: tally.store))
+        try tally.makeCorruptDemo(flipping: 0x10)
         let session = try launch(tally)
         try session.waitFor("Tally cannot open this store", "corrupt record at byte offset")
         try session.keys("q")
