@@ -11,14 +11,15 @@ let package = Package(
     ],
     targets: [
         // C bindings (tiny: a module map and one shim header each)
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libdeflate's CRC-32 (PCLMULQDQ): the same checksum as zlib's, about 6× faster on records.
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // ncursesw without pkg-config: its .pc adds -D flags SwiftPM refuses; the shim defines them.
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // Core: event-sourcing machinery, knows nothing of banks
-        .target(name: "EventSourcing", dependencies: ["CZlib", "CCrypto"]),
+        .target(name: "EventSourcing", dependencies: ["CDeflate", "CCrypto"]),
 
         // Domain: the bank, plugged into the machinery
         .target(name: "Bank", dependencies: ["EventSourcing"]),

@@ -1,13 +1,13 @@
 import CCrypto
-import CZlib
+import CDeflate
 
-/// Checksums and digests used by the record format, computed by zlib and libcrypto.
+/// Checksums and digests used by the record format, computed by libdeflate and libcrypto.
 public enum Checksum {
-    /// The CRC-32 (zlib polynomial) of `bytes`.
+    /// The CRC-32 (the zlib and gzip polynomial) of `bytes`.
     @inline(__always)
     public static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
-        return UInt32(CZlib.crc32(0, base.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
+        return libdeflate_crc32(0, base, bytes.count)
     }
 
     /// The CRC-32 of `bytes`.

@@ -149,3 +149,13 @@ struct BusAndTimelineTests {
         }
     }
 }
+
+struct ChecksumTests {
+    /// The published check values: the file format depends on these exact functions.
+    @Test func crc32AndTheChainDigestMatchTheirStandardCheckValues() {
+        #expect(Checksum.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(Checksum.crc32([]) == 0)
+        let digest = Array("abc".utf8).withUnsafeBytes { ChainDigest(of: $0) }
+        #expect(digest.description == "ba7816bf8f01cfea414140de5dae2223")
+    }
+}
