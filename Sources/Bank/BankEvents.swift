@@ -141,42 +141,75 @@ public enum BankCodec: EventCodec {
     }
 
     public static func decode(_ record: RecordView) throws(UndecodableEvent) -> BankEvent {
+        let fields = try fields(of: record)
+        let account = AccountID(stored: String(decoding: fields.account, as: UTF8.self))
+        switch fields.kind {
+        case .accountOpened:
+            return .accountOpened(
+                AccountOpened(account: account, owner: OwnerName(stored: String(decoding: fields.owner, as: UTF8.self)))
+            )
+        case .moneyDeposited: return .moneyDeposited(MoneyDeposited(account: account, amount: fields.amount))
+        case .moneyWithdrawn: return .moneyWithdrawn(MoneyWithdrawn(account: account, amount: fields.amount))
+        case .moneyTransferred:
+            let to = AccountID(stored: String(decoding: fields.counterparty, as: UTF8.self))
+            return .moneyTransferred(MoneyTransferred(from: account, to: to, amount: fields.amount))
+        case .accountClosed: return .accountClosed(AccountClosed(account: account))
+        }
+    }
+
+    /// Parses a record in place, with every check ``decode(_:)`` makes (the decoder is built on
+    /// it) but without making a string: for folds that look ids up by their bytes.
+    public static func fields(of record: RecordView) throws(UndecodableEvent) -> BankRecordFields {
         guard record.schemaVersion == 1 else {
             throw UndecodableEvent(
                 position: record.position,
                 reason: "\(record.typeName) schema version \(record.schemaVersion) is unknown")
         }
-        let account = AccountID(stored: String(decoding: record.streamBytes, as: UTF8.self))
+        var fields = BankRecordFields(kind: .accountClosed, account: record.streamBytes)
         var reader = ByteReader(record.payload)
         do {
-            let event: BankEvent
             if record.hasTypeName("MoneyDeposited") {
-                event = .moneyDeposited(MoneyDeposited(account: account, amount: try amount(&reader)))
+                fields.kind = .moneyDeposited
+                fields.amount = try amount(&reader)
             } else if record.hasTypeName("MoneyWithdrawn") {
-                event = .moneyWithdrawn(MoneyWithdrawn(account: account, amount: try amount(&reader)))
+                fields.kind = .moneyWithdrawn
+                fields.amount = try amount(&reader)
             } else if record.hasTypeName("MoneyTransferred") {
-                let to = AccountID(stored: try reader.readShortString())
-                event = .moneyTransferred(MoneyTransferred(from: account, to: to, amount: try amount(&reader)))
+                fields.kind = .moneyTransferred
+                fields.counterparty = try reader.readBytes(Int(try reader.read(UInt8.self)))
+                fields.amount = try amount(&reader)
             } else if record.hasTypeName("AccountOpened") {
-                event = .accountOpened(
-                    AccountOpened(account: account, owner: OwnerName(stored: try reader.readString())))
-            } else if record.hasTypeName("AccountClosed") {
-                event = .accountClosed(AccountClosed(account: account))
-            } else {
+                fields.kind = .accountOpened
+                fields.owner = try reader.readBytes(Int(try reader.read(UInt16.self)))
+            } else if !record.hasTypeName("AccountClosed") {
                 throw UndecodableEvent(position: record.position, reason: "unknown event type \(record.typeName)")
             }
-            guard reader.remaining == 0 else {
-                throw UndecodableEvent(position: record.position, reason: "\(record.typeName) payload has extra bytes")
-            }
-            return event
         } catch let error as UndecodableEvent {
             throw error
         } catch {
             throw UndecodableEvent(position: record.position, reason: "\(record.typeName) payload is truncated")
         }
+        guard reader.remaining == 0 else {
+            throw UndecodableEvent(position: record.position, reason: "\(record.typeName) payload has extra bytes")
+        }
+        return fields
     }
 
     private static func amount(_ reader: inout ByteReader) throws -> Money {
         Money(minorUnits: try reader.read(Int64.self))
     }
+}
+
+/// A bank record's fields, parsed in place by ``BankCodec/fields(of:)``: the byte fields borrow
+/// the record's bytes and are valid only while they are.
+public struct BankRecordFields {
+    public var kind: BankEventKind
+    /// The account's id (the record's stream).
+    public var account: UnsafeRawBufferPointer
+    /// A transfer's receiving account; empty otherwise.
+    public var counterparty = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// An opened account's owner; empty otherwise.
+    public var owner = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The money moved; zero when none.
+    public var amount = Money.zero
 }

@@ -15,44 +15,178 @@ public struct AccountSummary: Hashable, Sendable {
     public var status: String { isClosed ? "closed" : "open" }
 }
 
-/// Read model: every account ever opened, with owner, status, balance and last activity.
-public struct AccountBalances: Projection {
-    public private(set) var position = 0
-    /// Accounts by id.
-    public private(set) var accounts: [AccountID: AccountSummary] = [:]
+/// One event as the bank's read models fold it: ids as numbers of one ``AccountDirectory``.
+struct Fact {
+    var kind: BankEventKind
+    var account: AccountNumber
+    /// A transfer's receiving account; -1 otherwise.
+    var counterparty: AccountNumber = -1
+    var amount = Money.zero
+    /// An opened account's owner.
+    var owner: OwnerName?
+    var position: Int
+    var timestamp: Timestamp
 
-    public init() {}
-
-    /// The accounts sorted by id.
-    public var sorted: [AccountSummary] { accounts.values.sorted { $0.id < $1.id } }
-
-    public mutating func apply(_ envelope: Envelope<BankEvent>) {
+    /// The fact of a decoded event.
+    init(_ envelope: Envelope<BankEvent>, in directory: AccountDirectory) {
         position = envelope.position
-        let time = envelope.metadata.timestamp
+        timestamp = envelope.metadata.timestamp
+        kind = envelope.event.kind
+        account = directory.number(of: envelope.event.stream)
+        amount = envelope.event.amount ?? .zero
         switch envelope.event {
-        case .accountOpened(let opened):
-            accounts[opened.account] = AccountSummary(
-                id: opened.account, owner: opened.owner, isClosed: false, balance: .zero, lastActivity: time,
-                lastPosition: position)
-        case .moneyDeposited(let deposited):
-            touch(deposited.account, time) { $0.add(deposited.amount) }
-        case .moneyWithdrawn(let withdrawn):
-            touch(withdrawn.account, time) { $0.subtract(withdrawn.amount) }
-        case .moneyTransferred(let transferred):
-            touch(transferred.from, time) { $0.subtract(transferred.amount) }
-            touch(transferred.to, time) { $0.add(transferred.amount) }
-        case .accountClosed(let closed):
-            accounts[closed.account]?.isClosed = true
-            touch(closed.account, time) { _ in }
+        case .accountOpened(let opened): owner = opened.owner
+        case .moneyTransferred(let transferred): counterparty = directory.number(of: transferred.to)
+        case .moneyDeposited, .moneyWithdrawn, .accountClosed: break
         }
     }
 
-    private mutating func touch(_ id: AccountID, _ time: Timestamp, _ change: (inout Money) -> Void) {
-        // One hash lookup, then the value is changed in place.
-        guard let index = accounts.index(forKey: id) else { return }
-        change(&accounts.values[index].balance)
-        accounts.values[index].lastActivity = time
-        accounts.values[index].lastPosition = position
+    /// The fact of a record, read in place (``BankCodec/fields(of:)``, so exactly as checked
+    /// as ``BankCodec/decode(_:)``): only a new id or an owner's name makes a string.
+    init(_ record: RecordView, in directory: AccountDirectory) throws(UndecodableEvent) {
+        let fields = try BankCodec.fields(of: record)
+        position = record.position
+        timestamp = record.timestamp
+        kind = fields.kind
+        amount = fields.amount
+        account = directory.number(ofStored: fields.account)
+        switch fields.kind {
+        case .accountOpened: owner = OwnerName(stored: String(decoding: fields.owner, as: UTF8.self))
+        case .moneyTransferred: counterparty = directory.number(ofStored: fields.counterparty)
+        case .moneyDeposited, .moneyWithdrawn, .accountClosed: break
+        }
+    }
+}
+
+/// A bank read model that folds ``Fact``s: both ways in (a decoded envelope, or a record read
+/// in place) end in the same ``apply(_:)-(Fact)``, so the fast path cannot fold differently.
+protocol FactProjection: Projection where Event == BankEvent {
+    var directory: AccountDirectory { get }
+    mutating func apply(_ fact: Fact)
+}
+
+extension FactProjection {
+    public mutating func apply(_ envelope: Envelope<BankEvent>) {
+        apply(Fact(envelope, in: directory))
+    }
+
+    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    where Codec.Event == BankEvent {
+        if Codec.self == BankCodec.self {
+            apply(try Fact(record, in: directory))
+        } else {
+            apply(Envelope(metadata: record.metadata, event: try Codec.decode(record)))
+        }
+    }
+}
+
+/// Read model: every account ever opened, with owner, status, balance and last activity.
+///
+/// Kept in flat arrays indexed by account number, so that a copy (a time-travel checkpoint)
+/// costs one copy of plain memory, not a dictionary of strings.
+public struct AccountBalances: FactProjection {
+    public private(set) var position = 0
+    /// The numbering of account ids (shared with the models it was given to).
+    public let directory: AccountDirectory
+    /// How many accounts have been opened.
+    public private(set) var count = 0
+    private var slots: [Slot] = []
+    private var owners: [OwnerName] = []
+
+    private struct Slot {
+        var balance: Int64 = 0
+        var lastActivity: Int64 = 0
+        var lastPosition = 0
+        var isOpened = false
+        var isClosed = false
+    }
+
+    /// An empty model numbering ids in `directory` (a fresh one by default).
+    public init(directory: AccountDirectory = AccountDirectory()) {
+        self.directory = directory
+    }
+
+    /// The account with `id`, if it has been opened.
+    public subscript(id: AccountID) -> AccountSummary? {
+        guard let number = directory.existingNumber(of: id) else { return nil }
+        return summary(number, id: id)
+    }
+
+    /// Accounts by id.
+    public var accounts: [AccountID: AccountSummary] {
+        var result: [AccountID: AccountSummary] = [:]
+        result.reserveCapacity(count)
+        for account in sorted { result[account.id] = account }
+        return result
+    }
+
+    /// The accounts sorted by id.
+    public var sorted: [AccountSummary] {
+        var result: [AccountSummary] = []
+        result.reserveCapacity(count)
+        for number in directory.numbersInIDOrder(below: slots.count) {
+            if let account = summary(number, id: nil) { result.append(account) }
+        }
+        return result
+    }
+
+    private func summary(_ number: AccountNumber, id: AccountID?) -> AccountSummary? {
+        let index = Int(number)
+        guard index < slots.count, slots[index].isOpened else { return nil }
+        let slot = slots[index]
+        return AccountSummary(
+            id: id ?? directory.id(number), owner: owners[index], isClosed: slot.isClosed,
+            balance: Money(minorUnits: slot.balance),
+            lastActivity: Timestamp(millisecondsSinceEpoch: slot.lastActivity),
+            lastPosition: slot.lastPosition)
+    }
+
+    mutating func apply(_ fact: Fact) {
+        position = fact.position
+        switch fact.kind {
+        case .accountOpened:
+            let index = Int(fact.account)
+            if index >= slots.count {
+                slots.append(contentsOf: repeatElement(Slot(), count: index + 1 - slots.count))
+                owners.append(contentsOf: repeatElement(OwnerName(stored: ""), count: index + 1 - owners.count))
+            }
+            if !slots[index].isOpened { count += 1 }
+            slots[index] = Slot(
+                balance: 0, lastActivity: fact.timestamp.millisecondsSinceEpoch, lastPosition: position, isOpened: true,
+                isClosed: false)
+            owners[index] = fact.owner ?? OwnerName(stored: "")
+        case .moneyDeposited:
+            touch(fact.account, fact.timestamp, adding: fact.amount)
+        case .moneyWithdrawn:
+            touch(fact.account, fact.timestamp, subtracting: fact.amount)
+        case .moneyTransferred:
+            touch(fact.account, fact.timestamp, subtracting: fact.amount)
+            touch(fact.counterparty, fact.timestamp, adding: fact.amount)
+        case .accountClosed:
+            let index = Int(fact.account)
+            if index < slots.count, slots[index].isOpened { slots[index].isClosed = true }
+            touch(fact.account, fact.timestamp, adding: .zero)
+        }
+    }
+
+    private mutating func touch(_ number: AccountNumber, _ time: Timestamp, adding amount: Money) {
+        let index = Int(number)
+        guard index >= 0, index < slots.count, slots[index].isOpened else { return }
+        var balance = Money(minorUnits: slots[index].balance)
+        balance.add(amount)
+        slots[index].balance = balance.minorUnits
+        slots[index].lastActivity = time.millisecondsSinceEpoch
+        slots[index].lastPosition = position
+    }
+
+    private mutating func touch(_ number: AccountNumber, _ time: Timestamp, subtracting amount: Money) {
+        let index = Int(number)
+        guard index >= 0, index < slots.count, slots[index].isOpened else { return }
+        var balance = Money(minorUnits: slots[index].balance)
+        balance.subtract(amount)
+        slots[index].balance = balance.minorUnits
+        slots[index].lastActivity = time.millisecondsSinceEpoch
+        slots[index].lastPosition = position
     }
 }
 
@@ -66,11 +200,36 @@ public struct LedgerTotals: Projection, Hashable {
     public private(set) var deposited = Money.zero
     public private(set) var withdrawn = Money.zero
     public private(set) var transferred = Money.zero
-    /// Events applied, by kind (indexed by ``BankEventKind/rawValue``).
-    private var counts = [Int](repeating: 0, count: BankEventKind.allCases.count)
+    /// Events applied, by kind (no heap storage, so a copy is a copy of a few words).
+    private var counts = KindCounts()
+
+    private struct KindCounts: Hashable {
+        var opened = 0, deposited = 0, withdrawn = 0, transferred = 0, closed = 0
+
+        subscript(kind: BankEventKind) -> Int {
+            get {
+                switch kind {
+                case .accountOpened: return opened
+                case .moneyDeposited: return deposited
+                case .moneyWithdrawn: return withdrawn
+                case .moneyTransferred: return transferred
+                case .accountClosed: return closed
+                }
+            }
+            set {
+                switch kind {
+                case .accountOpened: opened = newValue
+                case .moneyDeposited: deposited = newValue
+                case .moneyWithdrawn: withdrawn = newValue
+                case .moneyTransferred: transferred = newValue
+                case .accountClosed: closed = newValue
+                }
+            }
+        }
+    }
 
     /// Events applied of `kind`.
-    public func eventCount(of kind: BankEventKind) -> Int { counts[Int(kind.rawValue)] }
+    public func eventCount(of kind: BankEventKind) -> Int { counts[kind] }
 
     public init() {}
 
@@ -78,21 +237,39 @@ public struct LedgerTotals: Projection, Hashable {
     public var eventCount: Int { position }
 
     public mutating func apply(_ envelope: Envelope<BankEvent>) {
-        position = envelope.position
-        counts[Int(envelope.event.kind.rawValue)] += 1
-        switch envelope.event {
+        apply(envelope.position, envelope.event.kind, envelope.event.amount ?? .zero)
+    }
+
+    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    where Codec.Event == BankEvent {
+        if Codec.self == BankCodec.self {
+            let fields = try BankCodec.fields(of: record)
+            apply(record.position, fields.kind, fields.amount)
+        } else {
+            apply(Envelope(metadata: record.metadata, event: try Codec.decode(record)))
+        }
+    }
+
+    mutating func apply(_ fact: Fact) {
+        apply(fact.position, fact.kind, fact.amount)
+    }
+
+    private mutating func apply(_ position: Int, _ kind: BankEventKind, _ amount: Money) {
+        self.position = position
+        counts[kind] += 1
+        switch kind {
         case .accountOpened: openAccounts += 1
         case .accountClosed:
             openAccounts -= 1
             closedAccounts += 1
-        case .moneyDeposited(let event):
-            deposited.add(event.amount)
-            moneyHeld.add(event.amount)
-        case .moneyWithdrawn(let event):
-            withdrawn.add(event.amount)
-            moneyHeld.subtract(event.amount)
-        case .moneyTransferred(let event):
-            transferred.add(event.amount)
+        case .moneyDeposited:
+            deposited.add(amount)
+            moneyHeld.add(amount)
+        case .moneyWithdrawn:
+            withdrawn.add(amount)
+            moneyHeld.subtract(amount)
+        case .moneyTransferred:
+            transferred.add(amount)
         }
     }
 }
@@ -167,55 +344,82 @@ public struct AccountHistory: Projection {
 /// Read model: every account's balance after each event that touched it, in 12 bytes an entry
 /// (position and balance), for sparklines and before → after at any position. Everything
 /// else about those events is in the log.
-public struct BalanceTrail: Projection {
+public struct BalanceTrail: FactProjection {
     public private(set) var position = 0
-    private var positions: [AccountID: [UInt32]] = [:]
-    private var balances: [AccountID: [Int64]] = [:]
+    /// The numbering of account ids (shared with the models it was given to).
+    public let directory: AccountDirectory
+    /// By account number: each event that touched it, oldest first.
+    private var entries: [[Entry]] = []
 
-    public init() {}
+    /// An event's position and the balance after it, in 12 bytes.
+    private struct Entry {
+        var position: UInt32
+        var balanceLow: UInt32
+        var balanceHigh: Int32
+
+        init(position: UInt32, balance: Int64) {
+            self.position = position
+            balanceLow = UInt32(truncatingIfNeeded: balance)
+            balanceHigh = Int32(truncatingIfNeeded: balance >> 32)
+        }
+
+        var balance: Int64 { Int64(balanceHigh) << 32 | Int64(balanceLow) }
+    }
+
+    /// An empty trail numbering ids in `directory` (a fresh one by default).
+    public init(directory: AccountDirectory = AccountDirectory()) {
+        self.directory = directory
+    }
 
     /// The account's last `count` balances at or before `position`, oldest first.
     public func recentBalances(of id: AccountID, through position: Int, count: Int) -> ArraySlice<Int64> {
-        guard let all = balances[id], let marks = positions[id] else { return [] }
-        let end = endIndex(marks, through: position)
-        return all[max(0, end - count)..<end]
+        guard let index = index(of: id) else { return [] }
+        let all = entries[index]
+        let end = endIndex(all, through: position)
+        return ArraySlice(all[max(0, end - count)..<end].map(\.balance))
     }
 
     /// The account's balance before and after the event at `position`, if it touched the account.
     public func change(of id: AccountID, at position: Int) -> (before: Money, after: Money)? {
-        guard let all = balances[id], let marks = positions[id] else { return nil }
-        let end = endIndex(marks, through: position)
-        guard end > 0, marks[end - 1] == UInt32(truncatingIfNeeded: position) else { return nil }
-        return (Money(minorUnits: end > 1 ? all[end - 2] : 0), Money(minorUnits: all[end - 1]))
+        guard let index = index(of: id) else { return nil }
+        let all = entries[index]
+        let end = endIndex(all, through: position)
+        guard end > 0, all[end - 1].position == UInt32(truncatingIfNeeded: position) else { return nil }
+        return (Money(minorUnits: end > 1 ? all[end - 2].balance : 0), Money(minorUnits: all[end - 1].balance))
     }
 
-    public mutating func apply(_ envelope: Envelope<BankEvent>) {
-        position = envelope.position
-        switch envelope.event {
-        case .accountOpened(let opened): record(opened.account, .zero)
-        case .moneyDeposited(let deposited): record(deposited.account, deposited.amount)
-        case .moneyWithdrawn(let withdrawn): record(withdrawn.account, Money(minorUnits: -withdrawn.amount.minorUnits))
-        case .moneyTransferred(let transferred):
-            record(transferred.from, Money(minorUnits: -transferred.amount.minorUnits))
-            record(transferred.to, transferred.amount)
-        case .accountClosed(let closed): record(closed.account, .zero)
+    mutating func apply(_ fact: Fact) {
+        position = fact.position
+        switch fact.kind {
+        case .accountOpened, .accountClosed: record(fact.account, .zero)
+        case .moneyDeposited: record(fact.account, fact.amount)
+        case .moneyWithdrawn: record(fact.account, Money(minorUnits: 0 &- fact.amount.minorUnits))
+        case .moneyTransferred:
+            record(fact.account, Money(minorUnits: 0 &- fact.amount.minorUnits))
+            record(fact.counterparty, fact.amount)
         }
     }
 
-    private mutating func record(_ id: AccountID, _ change: Money) {
-        var balance = Money(minorUnits: balances[id]?.last ?? 0)
-        balance.add(change)
-        positions[id, default: []].append(UInt32(truncatingIfNeeded: position))
-        balances[id, default: []].append(balance.minorUnits)
+    private func index(of id: AccountID) -> Int? {
+        guard let number = directory.existingNumber(of: id), Int(number) < entries.count else { return nil }
+        return Int(number)
     }
 
-    private func endIndex(_ marks: [UInt32], through position: Int) -> Int {
+    private mutating func record(_ number: AccountNumber, _ change: Money) {
+        let index = Int(number)
+        if index >= entries.count { entries.append(contentsOf: repeatElement([], count: index + 1 - entries.count)) }
+        var balance = Money(minorUnits: entries[index].last?.balance ?? 0)
+        balance.add(change)
+        entries[index].append(Entry(position: UInt32(truncatingIfNeeded: position), balance: balance.minorUnits))
+    }
+
+    private func endIndex(_ entries: [Entry], through position: Int) -> Int {
         let limit = UInt32(clamping: position)
         var low = 0
-        var high = marks.count
+        var high = entries.count
         while low < high {
             let middle = (low + high) / 2
-            if marks[middle] <= limit { low = middle + 1 } else { high = middle }
+            if entries[middle].position <= limit { low = middle + 1 } else { high = middle }
         }
         return low
     }
@@ -230,12 +434,12 @@ public struct DayActivity: Hashable, Sendable {
     public var withdrawn = Money.zero
     public var transferred = Money.zero
 
-    mutating func record(_ event: BankEvent) {
+    mutating func record(_ kind: BankEventKind, _ amount: Money) {
         events += 1
-        switch event {
-        case .moneyDeposited(let event): deposited.add(event.amount)
-        case .moneyWithdrawn(let event): withdrawn.add(event.amount)
-        case .moneyTransferred(let event): transferred.add(event.amount)
+        switch kind {
+        case .moneyDeposited: deposited.add(amount)
+        case .moneyWithdrawn: withdrawn.add(amount)
+        case .moneyTransferred: transferred.add(amount)
         case .accountOpened, .accountClosed: break
         }
     }
@@ -244,35 +448,100 @@ public struct DayActivity: Hashable, Sendable {
 /// Read model: activity per day.
 public struct ActivityOverTime: Projection, Hashable {
     public private(set) var position = 0
-    /// Days with activity, by day number.
-    public private(set) var days: [Int64: DayActivity] = [:]
+    /// The days with activity, oldest first (a flat array: a copy is one copy of plain memory).
+    public private(set) var sortedDays: [DayActivity] = []
 
     public init() {}
 
-    /// The days with activity, oldest first.
-    public var sortedDays: [DayActivity] { days.values.sorted { $0.day < $1.day } }
+    /// Days with activity, by day number.
+    public var days: [Int64: DayActivity] {
+        Dictionary(uniqueKeysWithValues: sortedDays.map { ($0.day, $0) })
+    }
 
     public mutating func apply(_ envelope: Envelope<BankEvent>) {
-        position = envelope.position
-        let day = envelope.metadata.timestamp.dayNumber
-        days[day, default: DayActivity(day: day)].record(envelope.event)  // changed in place
+        apply(envelope.position, envelope.metadata.timestamp, envelope.event.kind, envelope.event.amount ?? .zero)
+    }
+
+    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    where Codec.Event == BankEvent {
+        if Codec.self == BankCodec.self {
+            let fields = try BankCodec.fields(of: record)
+            apply(record.position, record.timestamp, fields.kind, fields.amount)
+        } else {
+            apply(Envelope(metadata: record.metadata, event: try Codec.decode(record)))
+        }
+    }
+
+    mutating func apply(_ fact: Fact) {
+        apply(fact.position, fact.timestamp, fact.kind, fact.amount)
+    }
+
+    private mutating func apply(_ position: Int, _ time: Timestamp, _ kind: BankEventKind, _ amount: Money) {
+        self.position = position
+        let day = time.dayNumber
+        // Almost every event falls on the last day seen; otherwise find or insert its place.
+        if let last = sortedDays.indices.last, sortedDays[last].day == day {
+            sortedDays[last].record(kind, amount)
+            return
+        }
+        var low = 0
+        var high = sortedDays.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sortedDays[middle].day < day { low = middle + 1 } else { high = middle }
+        }
+        if low == sortedDays.count || sortedDays[low].day != day { sortedDays.insert(DayActivity(day: day), at: low) }
+        sortedDays[low].record(kind, amount)
     }
 }
 
 /// The read models the dashboard shows, fed together: one value, so that time travel can
-/// checkpoint and restore them as one.
-public struct BankDashboard: Projection {
-    public private(set) var balances = AccountBalances()
+/// checkpoint and restore them as one. A record is parsed once for all three.
+public struct BankDashboard: FactProjection {
+    public private(set) var balances: AccountBalances
     public private(set) var totals = LedgerTotals()
     public private(set) var activity = ActivityOverTime()
 
-    public init() {}
+    /// Empty models numbering ids in `directory` (a fresh one by default).
+    public init(directory: AccountDirectory = AccountDirectory()) {
+        balances = AccountBalances(directory: directory)
+    }
+
+    public var directory: AccountDirectory { balances.directory }
 
     public var position: Int { totals.position }
 
-    public mutating func apply(_ envelope: Envelope<BankEvent>) {
-        balances.apply(envelope)
-        totals.apply(envelope)
-        activity.apply(envelope)
+    mutating func apply(_ fact: Fact) {
+        balances.apply(fact)
+        totals.apply(fact)
+        activity.apply(fact)
+    }
+}
+
+/// The read models a live view keeps: the dashboard (which time travel checkpoints) and the
+/// balance trail, sharing one ``AccountDirectory`` and fed together, so that each record is
+/// parsed once for both.
+public struct LiveReadModels: FactProjection {
+    public private(set) var dashboard: BankDashboard
+    public private(set) var trail: BalanceTrail
+
+    /// Empty models numbering ids in `directory` (a fresh one by default).
+    public init(directory: AccountDirectory = AccountDirectory()) {
+        dashboard = BankDashboard(directory: directory)
+        trail = BalanceTrail(directory: directory)
+    }
+
+    public var directory: AccountDirectory { dashboard.directory }
+
+    public var position: Int { dashboard.position }
+
+    /// Applies the next record, read in place in ``BankCodec``'s format: the fold of a replay.
+    public mutating func apply(record: RecordView) throws(UndecodableEvent) {
+        apply(try Fact(record, in: directory))
+    }
+
+    mutating func apply(_ fact: Fact) {
+        dashboard.apply(fact)
+        trail.apply(fact)
     }
 }

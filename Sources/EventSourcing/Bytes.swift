@@ -77,6 +77,7 @@ public struct ByteReader {
     }
 
     /// Reads `count` raw bytes.
+    @inlinable
     public mutating func readBytes(_ count: Int) throws(OutOfBounds) -> UnsafeRawBufferPointer {
         guard count >= 0, offset >= 0, remaining >= count else { throw OutOfBounds() }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])

@@ -13,6 +13,8 @@ public final class EventBus<Codec: EventCodec> {
 
     private let store: any EventStore
     private var subscribers: [(id: Int, handler: (Envelope<Codec.Event>) -> Void)] = []
+    /// Subscribers that read records in place (read models with a fast path of their own).
+    private var recordSubscribers: [(id: Int, handler: (RecordView) throws -> Void)] = []
     private var nextID = 0
     /// The last position delivered to every subscriber.
     public private(set) var deliveredThrough: Int
@@ -39,9 +41,25 @@ public final class EventBus<Codec: EventCodec> {
         return Subscription(id: nextID)
     }
 
+    /// Subscribes `handler` to the committed records themselves, in the same order and with
+    /// the same catch-up as ``subscribe(after:_:)``, for read models that decode in place
+    /// (``Projection/apply(record:codec:)``). The record is valid only during the call.
+    @discardableResult
+    public func subscribeRecords(
+        after position: Int, _ handler: @escaping (RecordView) throws -> Void
+    ) throws -> Subscription {
+        if position < deliveredThrough {
+            try store.forEachRecord(from: position + 1, through: deliveredThrough, handler)
+        }
+        nextID += 1
+        recordSubscribers.append((nextID, handler))
+        return Subscription(id: nextID)
+    }
+
     /// Stops delivering to `subscription`.
     public func unsubscribe(_ subscription: Subscription) {
         subscribers.removeAll { $0.id == subscription.id }
+        recordSubscribers.removeAll { $0.id == subscription.id }
     }
 
     /// Looks for events committed since the last delivery (refreshing the store, which picks up
@@ -54,10 +72,22 @@ public final class EventBus<Codec: EventCodec> {
         let last = store.lastPosition
         guard deliveredThrough < last else { return 0 }
         let first = deliveredThrough + 1
+        // Plain arrays of closures, so that the loop per record touches no type that depends on
+        // the codec (this class is generic, and not specialised across modules).
+        let recordHandlers = recordSubscribers.map(\.handler)
+        let envelopeHandlers = subscribers.map(\.handler)
+        let decodes = !envelopeHandlers.isEmpty
+        // Advanced record by record: if a record cannot be decoded, what came before it stays
+        // delivered exactly once.
+        var delivered = deliveredThrough
+        defer { deliveredThrough = delivered }
         try store.forEachRecord(from: first, through: last) { record in
-            let envelope = Envelope(metadata: record.metadata, event: try Codec.decode(record))
-            for subscriber in subscribers { subscriber.handler(envelope) }
-            deliveredThrough = record.position
+            for handler in recordHandlers { try handler(record) }
+            if decodes {
+                let envelope = Envelope(metadata: record.metadata, event: try Codec.decode(record))
+                for handler in envelopeHandlers { handler(envelope) }
+            }
+            delivered = record.position
         }
         return last - first + 1
     }

@@ -10,9 +10,19 @@ public protocol Projection<Event>: Sendable {
 
     /// Applies the next event. `envelope.position` is always `position + 1`.
     mutating func apply(_ envelope: Envelope<Event>)
+
+    /// Applies the next committed record, decoded with `codec`. The default decodes an
+    /// ``Envelope`` and applies it; a model that can read the record's bytes in place (no
+    /// strings made, no metadata copied) implements this as its fast path for replays.
+    mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws where Codec.Event == Event
 }
 
 extension Projection {
+    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    where Codec.Event == Event {
+        apply(Envelope(metadata: record.metadata, event: try Codec.decode(record)))
+    }
+
     /// Applies every committed record of `store` from `position + 1` through `through`
     /// (default: the last), decoding with `codec`.
     public mutating func catchUp<Codec: EventCodec>(
@@ -21,7 +31,7 @@ extension Projection {
         let last = min(through ?? store.lastPosition, store.lastPosition)
         guard position < last else { return }
         try store.forEachRecord(from: position + 1, through: last) { record in
-            apply(Envelope(metadata: record.metadata, event: try Codec.decode(record)))
+            try apply(record: record, codec: Codec.self)
         }
     }
 }

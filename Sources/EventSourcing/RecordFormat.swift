@@ -1,3 +1,5 @@
+import Glibc
+
 /// The binary layout of a Tally event file. Everything is little-endian.
 ///
 /// ```
@@ -231,7 +233,8 @@ public struct RecordView {
     @inline(__always)
     public func hasTypeName(_ name: StaticString) -> Bool {
         let bytes = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        return typeRange.count == bytes.count && UnsafeRawBufferPointer(rebasing: body[typeRange]).elementsEqual(bytes)
+        return typeRange.count == bytes.count
+            && memcmp(body.baseAddress! + typeRange.lowerBound, bytes.baseAddress!, bytes.count) == 0
     }
 
     /// Whether the command id equals `id`.

@@ -16,9 +16,11 @@ public final class LedgerSession {
     private let environment: [String: String]
     private let clock: any Clock
     /// The live read models, fed only by the bus.
-    public private(set) var live = BankDashboard()
-    /// Every account's balances over time (for sparklines and the inspector), fed by the bus.
-    public private(set) var history = BalanceTrail()
+    private var models: LiveReadModels
+    /// The live dashboard.
+    public var live: BankDashboard { models.dashboard }
+    /// Every account's balances over time (for sparklines and the inspector).
+    public var history: BalanceTrail { models.trail }
 
     /// Opens a session over `store`.
     public init(
@@ -31,13 +33,15 @@ public final class LedgerSession {
         self.environment = environment
         processor = CommandProcessor(store: store, clock: clock, makeCommandID: makeCommandID)
         bus = EventBus(store: store)
+        // One numbering of account ids for every model, so that checkpoints share it.
+        models = LiveReadModels()
         timeline = Timeline(
-            store: store, empty: BankDashboard(), codec: BankCodec.self, interval: 4096, fineInterval: 64)
-        try bus.subscribe(after: 0) { [unowned self] envelope in
-            self.live.apply(envelope)
-            self.history.apply(envelope)
+            store: store, empty: BankDashboard(directory: models.directory), codec: BankCodec.self, interval: 4096,
+            fineInterval: 64)
+        try bus.subscribeRecords(after: 0) { [unowned self] record in
+            try self.models.apply(record: record)
             // The live fold passes each checkpoint to the timeline: no second replay for time travel.
-            if envelope.position % self.timeline.interval == 0 { self.timeline.offer(self.live) }
+            if record.position % self.timeline.interval == 0 { self.timeline.offer(self.models.dashboard) }
         }
         try bus.pump()
     }

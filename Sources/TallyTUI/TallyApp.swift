@@ -105,7 +105,7 @@ public final class TallyApp {
         hasDrawn = true
         drawnSize = (width, height)
         state.pageSize = max(1, Renderer.timelineRows(height: height))
-        if let count = try? session.dashboard(at: state.cursor).balances.accounts.count, count != state.accountCount {
+        if let count = try? session.dashboard(at: state.cursor).balances.count, count != state.accountCount {
             _ = UIState.reduce(into: &state, .accountsCounted(count))
         }
         do {

@@ -4,17 +4,6 @@ import EventSourcing
 import Foundation
 import TallyCLI
 
-/// The read models a full replay feeds: the dashboard's and the balance trail (as the TUI).
-struct AllReadModels {
-    var dashboard = BankDashboard()
-    var history = BalanceTrail()
-
-    mutating func apply(_ envelope: Envelope<BankEvent>) {
-        dashboard.apply(envelope)
-        history.apply(envelope)
-    }
-}
-
 /// The bank event a baseline row describes (both baselines store the same columns).
 func makeEvent(type: String, account: AccountID, owner: String, counterparty: String, amountMinor: Int64) -> BankEvent {
     let amount = Money(minorUnits: amountMinor)
@@ -61,10 +50,10 @@ enum JSONLinesBaseline {
     }
 
     /// Reads `path`, decodes every line with JSONDecoder and folds it into the read models.
-    static func replay(_ path: String) throws -> AllReadModels {
+    static func replay(_ path: String) throws -> LiveReadModels {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let decoder = JSONDecoder()
-        var models = AllReadModels()
+        var models = LiveReadModels()
         var start = data.startIndex
         while let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) {
             let event = try decoder.decode(JSONEvent.self, from: data[start..<end])
@@ -134,7 +123,7 @@ enum SQLiteBaseline {
         try execute(database, "COMMIT")
     }
 
-    static func replay(_ path: String) throws -> AllReadModels {
+    static func replay(_ path: String) throws -> LiveReadModels {
         let database = try open(path)
         defer { sqlite3_close(database) }
         var statement: OpaquePointer?
@@ -145,7 +134,7 @@ enum SQLiteBaseline {
                 -1, &statement, nil) == SQLITE_OK
         else { throw Failure(description: "prepare select") }
         defer { sqlite3_finalize(statement) }
-        var models = AllReadModels()
+        var models = LiveReadModels()
         func text(_ column: Int32) -> String {
             guard let pointer = sqlite3_column_text(statement, column) else { return "" }
             return String(cString: pointer)

@@ -88,6 +88,8 @@ do {
 }
 var appendSamples = Samples()
 do {
+    // A store left by an earlier run with --keep would already hold alice.
+    try? FileManager.default.removeItem(atPath: directory + "/durable.tally")
     let store = try FileEventStore(path: directory + "/durable.tally")
     let processor = CommandProcessor<Ledger, BankCodec>(
         store: store, clock: SystemClock(), makeCommandID: { UUID().uuidString })
@@ -108,6 +110,7 @@ for size in sizes {
     var generator = DemoGenerator(data: data, seed: 42, accounts: max(30, size / 400))
     let commands = generator.commands(count: size)
     let path = directory + "/bench-\(size).tally"
+    try? FileManager.default.removeItem(atPath: path)
 
     // 2. Bulk append with group commit.
     log("  bulk append")

@@ -66,7 +66,61 @@ struct CodecTests {
             #expect(throws: UndecodableEvent.self) {
                 try store.forEachRecord(from: position, through: position) { _ = try BankCodec.decode($0) }
             }
+            // The in-place path of the read models refuses exactly what the decoder refuses.
+            var dashboard = BankDashboard()
+            #expect(throws: UndecodableEvent.self) {
+                try store.forEachRecord(from: position, through: position) {
+                    try dashboard.apply(record: $0, codec: BankCodec.self)
+                }
+            }
+            #expect(dashboard.position == 0)
         }
+    }
+}
+
+struct AccountDirectoryTests {
+    @Test func numbersAreDenseStableAndListedInIDOrder() {
+        let directory = AccountDirectory()
+        // Enough ids to grow the table several times.
+        let ids = (0..<5000).map { AccountID(stored: "acct-\(($0 * 7919) % 5000)") }
+        let numbers = ids.map { directory.number(of: $0) }
+        #expect(numbers == (0..<5000).map { AccountNumber($0) })
+        #expect(directory.count == 5000)
+        for (index, id) in ids.enumerated() {
+            #expect(directory.id(AccountNumber(index)) == id)
+            #expect(directory.existingNumber(of: id) == AccountNumber(index))
+            var bytes = id.rawValue
+            #expect(bytes.withUTF8 { directory.number(ofStored: UnsafeRawBufferPointer($0)) } == AccountNumber(index))
+        }
+        #expect(directory.existingNumber(of: AccountID(stored: "acct-5000")) == nil)
+        #expect(directory.count == 5000)
+        let inOrder = directory.numbersInIDOrder(below: 5000).map { directory.id($0) }
+        #expect(inOrder == ids.sorted())
+        #expect(directory.numbersInIDOrder(below: 2).map { directory.id($0) } == Array(ids.prefix(2)).sorted())
+    }
+
+    @Test func modelsSharingADirectoryShowOnlyTheAccountsTheyOpened() throws {
+        let directory = AccountDirectory()
+        var trail = BalanceTrail(directory: directory)
+        var balances = AccountBalances(directory: directory)
+        let time = Timestamp(millisecondsSinceEpoch: 0)
+        func envelope(_ position: Int, _ event: BankEvent) -> Envelope<BankEvent> {
+            Envelope(
+                metadata: EventMetadata(
+                    position: position, stream: event.stream.rawValue, streamVersion: 1, timestamp: time,
+                    commandID: "c", typeName: event.typeName, schemaVersion: 1), event: event)
+        }
+        // The trail meets "zed" (never opened) first, so it has number 0.
+        trail.apply(envelope(1, .moneyDeposited(MoneyDeposited(account: id("zed"), amount: cents(5)))))
+        balances.apply(envelope(1, .moneyDeposited(MoneyDeposited(account: id("zed"), amount: cents(5)))))
+        let opened = BankEvent.accountOpened(AccountOpened(account: id("amy"), owner: OwnerName(stored: "Amy")))
+        trail.apply(envelope(2, opened))
+        balances.apply(envelope(2, opened))
+        #expect(balances.count == 1)
+        #expect(balances.sorted.map(\.id) == [id("amy")])
+        #expect(balances[id("zed")] == nil)
+        #expect(balances[id("amy")]?.owner == OwnerName(stored: "Amy"))
+        #expect(Array(trail.recentBalances(of: id("zed"), through: 2, count: 5)) == [5])
     }
 }
 
