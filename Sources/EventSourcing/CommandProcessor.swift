@@ -31,7 +31,6 @@ public final class CommandProcessor<Domain: Decider, Codec: EventCodec> where Co
     public private(set) var state: Domain.State = Domain.initialState
     /// The last position folded into ``state``.
     public private(set) var position = 0
-    var streamVersions: [String: Int] = [:]
 
     /// Creates a processor over `store`. Call ``catchUp()`` or ``handle(_:commandID:)`` to use it.
     public init(store: any EventStore, clock: any Clock, makeCommandID: @escaping () -> String) {
@@ -47,7 +46,6 @@ public final class CommandProcessor<Domain: Decider, Codec: EventCodec> where Co
         try store.forEachRecord(from: position + 1, through: last) { record in
             let event = try Codec.decode(record)
             Domain.evolve(&state, with: event)
-            streamVersions[record.stream] = record.streamVersion
             position = record.position
         }
     }
@@ -69,7 +67,7 @@ public final class CommandProcessor<Domain: Decider, Codec: EventCodec> where Co
             let records = events.map(Codec.encode)
             var expected: [String: Int] = [:]
             for stream in Domain.streams(readBy: command) + records.map(\.stream) {
-                expected[stream] = streamVersions[stream, default: 0]
+                expected[stream] = try store.streamVersion(of: stream)
             }
             let range = try store.append(
                 records, commandID: commandID ?? makeCommandID(), timestamp: clock.now(), expectedVersions: expected)
@@ -144,9 +142,12 @@ extension CommandProcessor {
                 let records = events.map(Codec.encode)
                 var expected: [String: Int] = [:]
                 for stream in Domain.streams(readBy: planned.command) + records.map(\.stream) {
-                    expected[stream] = versions[stream] ?? streamVersion(of: stream)
+                    expected[stream] = try versions[stream] ?? store.streamVersion(of: stream)
                 }
-                for record in records { versions[record.stream, default: streamVersion(of: record.stream)] += 1 }
+                for record in records {
+                    versions[record.stream] =
+                        try (versions[record.stream] ?? store.streamVersion(of: record.stream)) + 1
+                }
                 for event in events { Domain.evolve(&working, with: event) }
                 batches.append(
                     AppendBatch(
@@ -164,6 +165,4 @@ extension CommandProcessor {
             return outcome
         }
     }
-
-    private func streamVersion(of stream: String) -> Int { streamVersions[stream, default: 0] }
 }

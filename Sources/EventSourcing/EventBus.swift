@@ -72,23 +72,39 @@ public final class EventBus<Codec: EventCodec> {
         let last = store.lastPosition
         guard deliveredThrough < last else { return 0 }
         let first = deliveredThrough + 1
-        // Plain arrays of closures, so that the loop per record touches no type that depends on
-        // the codec (this class is generic, and not specialised across modules).
-        let recordHandlers = recordSubscribers.map(\.handler)
-        let envelopeHandlers = subscribers.map(\.handler)
-        let decodes = !envelopeHandlers.isEmpty
         // Advanced record by record: if a record cannot be decoded, what came before it stays
         // delivered exactly once.
         var delivered = deliveredThrough
         defer { deliveredThrough = delivered }
-        try store.forEachRecord(from: first, through: last) { record in
-            for handler in recordHandlers { try handler(record) }
-            if decodes {
+        if subscribers.isEmpty {
+            // Record subscribers only (the TUI's case): a loop outside this generic class, so
+            // that it is compiled for its concrete types rather than looking them up per record.
+            try deliverRecords(
+                from: store, first: first, last: last, to: recordSubscribers.map(\.handler), delivered: &delivered)
+        } else {
+            let recordHandlers = recordSubscribers.map(\.handler)
+            let envelopeHandlers = subscribers.map(\.handler)
+            try store.forEachRecord(from: first, through: last) { record in
+                for handler in recordHandlers { try handler(record) }
                 let envelope = Envelope(metadata: record.metadata, event: try Codec.decode(record))
                 for handler in envelopeHandlers { handler(envelope) }
+                delivered = record.position
             }
-            delivered = record.position
         }
         return last - first + 1
+    }
+}
+
+/// Delivers the records `first...last` of `store` to `handlers`, in order, recording each one
+/// delivered in `delivered`.
+private func deliverRecords(
+    from store: any EventStore, first: Int, last: Int, to handlers: [(RecordView) throws -> Void],
+    delivered: inout Int
+) throws {
+    var progress = delivered
+    defer { delivered = progress }
+    try store.forEachRecord(from: first, through: last) { record in
+        for handler in handlers { try handler(record) }
+        progress = record.position
     }
 }

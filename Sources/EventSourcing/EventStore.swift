@@ -24,7 +24,9 @@ public protocol EventStore: AnyObject {
     func forEachRecord(from: Int, through: Int, _ body: (RecordView) throws -> Void) throws
 
     /// The current version of `stream` (the number of events in it), 0 if it has none.
-    func streamVersion(of stream: String) -> Int
+    ///
+    /// - Throws: ``StoreError`` if the log must be read to find it and cannot be.
+    func streamVersion(of stream: String) throws -> Int
 
     /// The positions of the events that the command with `id` appended, if it appended any.
     func positions(ofCommand id: String) throws -> ClosedRange<Int>?
@@ -74,7 +76,20 @@ protocol IndexedEventStore: EventStore {
 extension IndexedEventStore {
     public var lastPosition: Int { index.lastPosition }
 
-    public func streamVersion(of stream: String) -> Int { index.streamVersion(of: stream) }
+    public func streamVersion(of stream: String) throws -> Int {
+        try buildStreamVersionsIfNeeded()
+        return index.streamVersion(of: stream)
+    }
+
+    /// Reads every stream's version from the log, the first time a writer needs them.
+    func buildStreamVersionsIfNeeded() throws {
+        guard !index.hasStreamVersions else { return }
+        var versions: [String: Int] = [:]
+        if index.lastPosition > 0 {
+            try forEachRecord(from: 1, through: index.lastPosition) { versions[$0.stream] = $0.streamVersion }
+        }
+        index.buildStreamVersions(versions)
+    }
 
     /// The positions of the events that the command with `id` appended, if it appended any.
     public func positions(ofCommand id: String) throws -> ClosedRange<Int>? {

@@ -138,9 +138,10 @@ public final class FileEventStore: IndexedEventStore {
         }
         return try withExclusiveAccess {
             let first = index.lastPosition + 1
+            try buildStreamVersionsIfNeeded()
             let encoded = try index.encode(batches)
             let start = index.committedEnd
-            try encoded.withUnsafeBytes { bytes in
+            try encoded.bytes.withUnsafeBytes { bytes in
                 var written = 0
                 while written < bytes.count {
                     let result = pwrite(
@@ -174,8 +175,7 @@ public final class FileEventStore: IndexedEventStore {
                 writeFailure = failure
                 throw failure
             }
-            let stop = encoded.withUnsafeBytes { index.scan($0, baseOffset: start) }
-            precondition(stop == .end, "freshly written records must scan cleanly")
+            index.commit(encoded, at: start)
             return first...index.lastPosition
         }
     }

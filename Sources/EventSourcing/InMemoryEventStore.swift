@@ -32,13 +32,11 @@ public final class InMemoryEventStore: IndexedEventStore {
 
     public func append(_ batches: [AppendBatch]) throws -> ClosedRange<Int> {
         let first = index.lastPosition + 1
+        try buildStreamVersionsIfNeeded()
         let encoded = try index.encode(batches)
         let start = bytes.count
-        bytes.append(contentsOf: encoded)
-        let stop = bytes.withUnsafeBytes {
-            index.scan(UnsafeRawBufferPointer(rebasing: $0[start...]), baseOffset: start)
-        }
-        precondition(stop == .end, "freshly encoded records must scan cleanly")
+        bytes.append(contentsOf: encoded.bytes)
+        index.commit(encoded, at: start)
         return first...index.lastPosition
     }
 }

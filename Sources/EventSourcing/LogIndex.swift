@@ -1,3 +1,5 @@
+import Dispatch
+
 /// What the store knows about its committed records: where each position lives, every
 /// stream's version, which command produced which events, and the chain's last digest.
 ///
@@ -9,7 +11,9 @@ struct LogIndex {
     private(set) var committedEnd: Int
     /// The chain digest of the last committed record's body (or of the header).
     private(set) var lastDigest: ChainDigest
-    private var streamVersions: [String: Int] = [:]
+    /// Every stream's version. Built on first need (only writers need it: a reader opening a
+    /// million events should not make a million strings), then kept up to date.
+    private var streamVersions: [String: Int]?
     /// FNV-1a hash of a command id → position of the first event it produced. A hash can
     /// collide; lookups confirm against the record itself. Built on the first lookup (readers
     /// such as the TUI never need it, and it costs an entry per event), then kept up to date.
@@ -23,7 +27,21 @@ struct LogIndex {
     /// The last committed position, 0 when empty.
     var lastPosition: Int { offsets.count }
 
-    func streamVersion(of stream: String) -> Int { streamVersions[stream, default: 0] }
+    /// Whether the stream versions have been built.
+    var hasStreamVersions: Bool { streamVersions != nil }
+
+    /// The version of `stream`.
+    ///
+    /// - Precondition: the stream versions have been built (``buildStreamVersions(_:)``).
+    func streamVersion(of stream: String) -> Int {
+        guard let streamVersions else { preconditionFailure("stream versions are built before they are read") }
+        return streamVersions[stream, default: 0]
+    }
+
+    /// Sets every stream's version, as read from every committed record.
+    mutating func buildStreamVersions(_ versions: [String: Int]) {
+        streamVersions = versions
+    }
 
     /// Whether the command index has been built.
     var hasCommandIndex: Bool { commandPositions != nil }
@@ -69,95 +87,217 @@ struct LogIndex {
     /// Validates and indexes the records in `bytes`, which start at file offset `baseOffset`
     /// (which must be ``committedEnd``). Only whole appends are indexed: records of an append
     /// whose last record is missing are left out, and the stop says where they began.
+    ///
+    /// Three passes: the frames are walked by their lengths (cheap, in order); then every
+    /// record's checksum, fields, position and chain link are checked, split across the cores
+    /// when there are many (each link needs only its predecessor's body, so the checks are
+    /// independent); then whole appends are indexed. The first problem in file order is the
+    /// one reported, whichever pass found it.
     mutating func scan(_ bytes: UnsafeRawBufferPointer, baseOffset: Int) -> Stop {
         precondition(baseOffset == committedEnd, "scan must continue from the committed end")
+        // 1. Frames.
+        var starts: [Int] = []
+        starts.reserveCapacity(bytes.count / 64)
         var cursor = 0
-        var position = lastPosition + 1
-        var digest = lastDigest
-        var pending: [(offset: Int, stream: String, streamVersion: Int, commandHash: UInt64)] = []
+        var structural: RecordFormat.Frame?
         while cursor < bytes.count {
-            let frame = RecordFormat.frame(in: bytes, at: cursor)
-            guard case .record(let bodyLength) = frame else {
-                if frame == .incomplete { return .incomplete(offset: baseOffset + (pending.first?.offset ?? cursor)) }
-                return .damaged(
-                    offset: baseOffset + cursor, position: position,
-                    problem: frame == .badHeader ? "record length is damaged" : "record checksum does not match",
-                    frame: frame)
+            let length = RecordFormat.frameLength(in: bytes, at: cursor)
+            guard case .record(let bodyLength) = length else {
+                structural = length
+                break
             }
-            let bodyStart = cursor + RecordFormat.frameHeaderSize
-            let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart..<(bodyStart + bodyLength)])
-            let view: RecordView
-            do {
-                view = try RecordView(body: body)
-            } catch {
-                return .damaged(
-                    offset: baseOffset + cursor, position: position, problem: "record fields are malformed", frame: nil)
-            }
-            guard view.position == position else {
-                return .damaged(
-                    offset: baseOffset + cursor, position: position,
-                    problem: "record holds position \(view.position) where \(position) was expected", frame: nil)
-            }
-            guard view.previousDigest == digest else {
-                return .damaged(
-                    offset: baseOffset + cursor, position: position,
-                    problem: "chain broken: record does not match the digest of the record before it", frame: nil)
-            }
-            digest = ChainDigest(of: body)
-            pending.append(
-                (
-                    cursor, view.stream, view.streamVersion,
-                    commandPositions == nil ? 0 : LogIndex.hash(view.commandIDBytes)
-                ))
-            cursor = bodyStart + bodyLength
-            position += 1
-            if view.completesAppend {
-                for record in pending {
-                    offsets.append(baseOffset + record.offset)
-                    streamVersions[record.stream] = record.streamVersion
-                    if commandPositions != nil, commandPositions?[record.commandHash] == nil {
-                        commandPositions?[record.commandHash] = offsets.count
-                    }
-                }
-                pending.removeAll(keepingCapacity: true)
-                committedEnd = baseOffset + cursor
-                lastDigest = digest
-            }
+            starts.append(cursor)
+            cursor += RecordFormat.frameHeaderSize + bodyLength
         }
-        if let first = pending.first { return .incomplete(offset: baseOffset + first.offset) }
+        // 2. Checks.
+        let firstPosition = lastPosition + 1
+        let failure = RecordChecks.firstFailure(
+            in: bytes, starts: starts, firstPosition: firstPosition, previousDigest: lastDigest)
+        // 3. Whole appends among the good records.
+        let good = failure?.index ?? starts.count
+        var committed = 0
+        for index in 0..<good where RecordChecks.body(in: bytes, at: starts[index])[38] & RecordFormat.commitFlag != 0 {
+            committed = index + 1
+        }
+        if committed > 0 {
+            for index in 0..<committed {
+                let start = starts[index]
+                offsets.append(baseOffset + start)
+                guard streamVersions != nil || commandPositions != nil else { continue }
+                let view = try! RecordView(body: RecordChecks.body(in: bytes, at: start))  // checked in pass 2
+                streamVersions?[view.stream] = view.streamVersion
+                if commandPositions != nil {
+                    let hash = LogIndex.hash(view.commandIDBytes)
+                    if commandPositions?[hash] == nil { commandPositions?[hash] = offsets.count }
+                }
+            }
+            let last = RecordChecks.body(in: bytes, at: starts[committed - 1])
+            lastDigest = ChainDigest(of: last)
+            committedEnd = baseOffset + starts[committed - 1] + RecordFormat.frameHeaderSize + last.count
+        }
+        if let failure {
+            return .damaged(
+                offset: baseOffset + starts[failure.index], position: firstPosition + failure.index,
+                problem: failure.problem, frame: failure.frame)
+        }
+        if structural == .badHeader {
+            return .damaged(
+                offset: baseOffset + cursor, position: firstPosition + starts.count,
+                problem: "record length is damaged",
+                frame: .badHeader)
+        }
+        if committed < starts.count { return .incomplete(offset: baseOffset + starts[committed]) }
+        if structural == .incomplete { return .incomplete(offset: baseOffset + cursor) }
         return .end
     }
 
+    /// Records encoded for an append, with what the index needs to take them in without
+    /// reading them back.
+    struct EncodedAppend {
+        var bytes: [UInt8] = []
+        /// Offsets of each record's frame within `bytes`.
+        var starts: [Int] = []
+        /// The chain digest of the last record's body.
+        var lastDigest: ChainDigest
+        /// The streams' versions after the append.
+        var streamVersions: [String: Int] = [:]
+        /// Each record's command-id hash (0 when the command index is not built).
+        var commandHashes: [UInt64] = []
+    }
+
     /// Encodes `batches` as records following the committed log, each batch ending with a
-    /// commit mark. Returns the bytes; the index is not changed until ``scan`` of those bytes.
+    /// commit mark. The index is not changed until ``commit(_:at:)``.
     ///
+    /// - Precondition: the stream versions have been built.
     /// - Throws: ``StoreError/Code/conflict`` when a batch's expected stream versions do not
     ///   match the versions left by the log and the batches before it.
-    func encode(_ batches: [AppendBatch]) throws(StoreError) -> [UInt8] {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(batches.reduce(0) { $0 + $1.events.count } * 128)
+    func encode(_ batches: [AppendBatch]) throws(StoreError) -> EncodedAppend {
+        var encoded = EncodedAppend(lastDigest: lastDigest)
+        let count = batches.reduce(0) { $0 + $1.events.count }
+        encoded.bytes.reserveCapacity(count * 128)
+        encoded.starts.reserveCapacity(count)
         var position = lastPosition
-        var digest = lastDigest
-        var versions: [String: Int] = [:]
         for batch in batches {
             try LogIndex.validate(batch)
             for (stream, expected) in batch.expectedVersions {
-                let actual = versions[stream] ?? streamVersion(of: stream)
+                let actual = encoded.streamVersions[stream] ?? streamVersion(of: stream)
                 guard actual == expected else {
                     throw StoreError(.conflict, "stream \(stream) is at version \(actual), expected \(expected)")
                 }
             }
+            let commandHash = commandPositions == nil ? 0 : LogIndex.hash(batch.commandID.utf8)
             for (index, event) in batch.events.enumerated() {
                 position += 1
-                let version = versions[event.stream] ?? streamVersion(of: event.stream)
-                versions[event.stream] = version + 1
-                digest = RecordFormat.appendRecord(
-                    to: &buffer, position: position, previousDigest: digest, timestamp: batch.timestamp,
-                    streamVersion: version + 1, event: event, commandID: batch.commandID,
+                let version = (encoded.streamVersions[event.stream] ?? streamVersion(of: event.stream)) + 1
+                encoded.streamVersions[event.stream] = version
+                encoded.starts.append(encoded.bytes.count)
+                encoded.commandHashes.append(commandHash)
+                encoded.lastDigest = RecordFormat.appendRecord(
+                    to: &encoded.bytes, position: position, previousDigest: encoded.lastDigest,
+                    timestamp: batch.timestamp, streamVersion: version, event: event, commandID: batch.commandID,
                     completesAppend: index == batch.events.count - 1)
             }
         }
-        return buffer
+        return encoded
+    }
+
+    /// Takes in records from ``encode(_:)`` once they are written at file offset `start`
+    /// (which must be ``committedEnd``).
+    mutating func commit(_ encoded: EncodedAppend, at start: Int) {
+        precondition(start == committedEnd, "an append is written at the committed end")
+        for (index, recordStart) in encoded.starts.enumerated() {
+            offsets.append(start + recordStart)
+            if commandPositions != nil, commandPositions?[encoded.commandHashes[index]] == nil {
+                commandPositions?[encoded.commandHashes[index]] = offsets.count
+            }
+        }
+        for (stream, version) in encoded.streamVersions { streamVersions?[stream] = version }
+        committedEnd = start + encoded.bytes.count
+        lastDigest = encoded.lastDigest
+    }
+}
+
+/// The per-record checks of a scan's second pass.
+enum RecordChecks {
+    /// A record that failed, by index among the records checked.
+    struct Failure {
+        var index: Int
+        var problem: String
+        var frame: RecordFormat.Frame?
+    }
+
+    /// Below this many records one core checks them all: splitting costs more than it saves.
+    static let parallelThreshold = 4096
+
+    @inline(__always)
+    static func body(in bytes: UnsafeRawBufferPointer, at start: Int) -> UnsafeRawBufferPointer {
+        let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: start, as: UInt32.self)))
+        let bodyStart = start + RecordFormat.frameHeaderSize
+        return UnsafeRawBufferPointer(rebasing: bytes[bodyStart..<(bodyStart + length)])
+    }
+
+    /// The first record among those framed at `starts` that fails its checksum, its fields,
+    /// its position or its chain link; nil when all pass.
+    static func firstFailure(
+        in bytes: UnsafeRawBufferPointer, starts: [Int], firstPosition: Int, previousDigest: ChainDigest
+    ) -> Failure? {
+        guard starts.count >= parallelThreshold else {
+            return check(bytes, starts, 0..<starts.count, firstPosition, previousDigest)
+        }
+        let middle = starts.count / 2
+        let halves = [0..<middle, middle..<starts.count]
+        let results = UnsafeMutableBufferPointer<Failure?>.allocate(capacity: 2)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        let shared = Shared(bytes: bytes, results: results)
+        DispatchQueue.concurrentPerform(iterations: 2) { half in
+            let range = halves[half]
+            // The second half's first link is checked against the digest of the body before it.
+            let before =
+                half == 0 ? previousDigest : ChainDigest(of: body(in: shared.bytes, at: starts[range.lowerBound - 1]))
+            shared.results[half] = check(shared.bytes, starts, range, firstPosition, before)
+        }
+        return results[0] ?? results[1]
+    }
+
+    /// What the two halves share: the bytes (read only) and one result slot each.
+    private struct Shared: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+        let results: UnsafeMutableBufferPointer<Failure?>
+    }
+
+    private static func check(
+        _ bytes: UnsafeRawBufferPointer, _ starts: [Int], _ range: Range<Int>, _ firstPosition: Int,
+        _ previousDigest: ChainDigest
+    ) -> Failure? {
+        var digest = previousDigest
+        for index in range {
+            let start = starts[index]
+            let body = body(in: bytes, at: start)
+            let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: start + 8, as: UInt32.self))
+            guard Checksum.crc32(body) == crc else {
+                return Failure(index: index, problem: "record checksum does not match", frame: .badChecksum)
+            }
+            guard let view = try? RecordView(body: body) else {
+                return Failure(index: index, problem: "record fields are malformed", frame: nil)
+            }
+            let position = firstPosition + index
+            guard view.position == position else {
+                return Failure(
+                    index: index, problem: "record holds position \(view.position) where \(position) was expected",
+                    frame: nil)
+            }
+            guard view.previousDigest == digest else {
+                return Failure(
+                    index: index, problem: "chain broken: record does not match the digest of the record before it",
+                    frame: nil)
+            }
+            digest = ChainDigest(of: body)
+        }
+        return nil
     }
 }
 

@@ -114,6 +114,19 @@ public enum RecordFormat {
     /// Examines the frame at `offset` in `bytes`, checking its framing and checksum.
     @inline(__always)
     public static func frame(in bytes: UnsafeRawBufferPointer, at offset: Int) -> Frame {
+        let frame = frameLength(in: bytes, at: offset)
+        guard case .record(let length) = frame else { return frame }
+        let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
+        let body = UnsafeRawBufferPointer(
+            rebasing: bytes[(offset + frameHeaderSize)..<(offset + frameHeaderSize + length)])
+        guard Checksum.crc32(body) == crc else { return .badChecksum }
+        return frame
+    }
+
+    /// Examines the frame header at `offset`: `.record` if its lengths agree and the whole
+    /// body is present (the checksum is not checked), `.incomplete` or `.badHeader` if not.
+    @inline(__always)
+    static func frameLength(in bytes: UnsafeRawBufferPointer, at offset: Int) -> Frame {
         let remaining = bytes.count - offset
         guard remaining >= frameHeaderSize else { return .incomplete }
         let length = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
@@ -122,10 +135,6 @@ public enum RecordFormat {
             return .badHeader
         }
         guard remaining >= frameHeaderSize + Int(length) else { return .incomplete }
-        let crc = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self))
-        let body = UnsafeRawBufferPointer(
-            rebasing: bytes[(offset + frameHeaderSize)..<(offset + frameHeaderSize + Int(length))])
-        guard Checksum.crc32(body) == crc else { return .badChecksum }
         return .record(bodyLength: Int(length))
     }
 

@@ -57,7 +57,7 @@ struct FileEventStoreTests {
         #expect(events.map(\.metadata.commandID) == ["one", "two", "two"])
         #expect(events.map(\.payload) == [[1, 2], [2, 3], [3, 4]])
         #expect(events.allSatisfy { $0.metadata.timestamp == noon && $0.metadata.typeName == "Ticked" })
-        #expect(reopened.streamVersion(of: "a") == 2)
+        #expect(try reopened.streamVersion(of: "a") == 2)
         #expect(try reopened.positions(ofCommand: "two") == 2...3)
         #expect(try reopened.positions(ofCommand: "three") == nil)
     }
@@ -195,6 +195,63 @@ struct FileEventStoreTests {
         }
     }
 
+    /// Large scans check their records on two cores; the halves meet at record 5,000 here.
+    /// Damage on either side of the seam, or on both, is named exactly as a one-core scan names it.
+    @Test func checksSplitAcrossCoresNameTheFirstDamagedRecord() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file()
+        let count = 10_000
+        #expect(count >= RecordChecks.parallelThreshold)
+        let store = try FileEventStore(path: path)
+        _ = try store.append(
+            (0..<count).map { index in
+                AppendBatch(
+                    events: [event("s\(index % 7)", UInt8(index % 256))], commandID: "c\(index)", timestamp: noon)
+            })
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let starts = (1...count).map { store.index.offsets[$0 - 1] }
+        func payloadEnd(_ record: Int) -> Int {
+            let start = starts[record]
+            let length = Int(bytes[start]) | Int(bytes[start + 1]) << 8
+            return start + RecordFormat.frameHeaderSize + length
+        }
+        func expectRefused(_ damaged: [UInt8], at record: Int, saying words: String) throws {
+            try write(damaged, to: path)
+            #expect {
+                try FileEventStore(path: path)
+            } throws: { error in
+                guard let error = error as? StoreError else { return false }
+                return error.code == .corrupt && error.offset == starts[record] && error.position == record + 1
+                    && error.message.contains(words)
+            }
+        }
+        // A flipped byte: the record's own checksum.
+        for record in [0, 4_999, 5_000, 9_999] {
+            var damaged = bytes
+            damaged[payloadEnd(record) - 1] ^= 0x01
+            try expectRefused(damaged, at: record, saying: "checksum")
+        }
+        // Damage in both halves: the earlier one is named.
+        var twice = bytes
+        twice[payloadEnd(7_000) - 1] ^= 0x01
+        twice[payloadEnd(3_000) - 1] ^= 0x01
+        try expectRefused(twice, at: 3_000, saying: "checksum")
+        // A forged record (checksum recomputed) is caught by its successor's link, across the seam too.
+        for record in [4_998, 4_999, 5_000] {
+            var forged = bytes
+            let bodyStart = starts[record] + RecordFormat.frameHeaderSize
+            forged[payloadEnd(record) - 1] ^= 0x01
+            let crc = Array(forged[bodyStart..<payloadEnd(record)]).withUnsafeBytes { Checksum.crc32($0) }
+            withUnsafeBytes(of: crc.littleEndian) {
+                forged.replaceSubrange((starts[record] + 8)..<(starts[record] + 12), with: $0)
+            }
+            try expectRefused(forged, at: record + 1, saying: "chain")
+        }
+        // Undamaged, it opens whole.
+        try write(bytes, to: path)
+        #expect(try FileEventStore(path: path).lastPosition == count)
+    }
+
     @Test func appendsTheFormatCannotHoldAreRefusedAndWriteNothing() throws {
         let directory = TemporaryDirectory()
         let store = try FileEventStore(path: directory.file())
@@ -262,7 +319,7 @@ struct FileEventStoreTests {
         #expect(try reader.refresh() == 1)
         try reader.append([event("a", 2)], commandID: "two", timestamp: noon, expectedVersions: ["a": 1])
         #expect(try writer.refresh() == 1)
-        #expect(writer.streamVersion(of: "a") == 2)
+        #expect(try writer.streamVersion(of: "a") == 2)
     }
 
     @Test func aFollowerNeverWaitsBehindAWriter() throws {

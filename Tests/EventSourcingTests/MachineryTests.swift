@@ -110,7 +110,7 @@ struct CommandProcessorTests {
         #expect(outcome.acceptedCommands == 3)
         #expect(outcome.rejections.map(\.index) == [1])
         #expect(processor.state == ["a": 0, "b": 1])
-        #expect(store.streamVersion(of: "a") == 2)
+        #expect(try store.streamVersion(of: "a") == 2)
     }
 }
 
