@@ -51,6 +51,9 @@ let package = Package(
 for target in package.targets where target.type != .system {
     target.swiftSettings =
         (target.swiftSettings ?? []) + [
-            .enableUpcomingFeature("ExistentialAny")
+            .enableUpcomingFeature("ExistentialAny"),
+            // Release builds specialise generics across modules (the event-sourcing machinery is
+            // generic over the domain; unspecialised, it looked up type metadata per event).
+            .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
         ]
 }

@@ -60,17 +60,20 @@ struct Fact {
 
 /// A bank read model that folds ``Fact``s: both ways in (a decoded envelope, or a record read
 /// in place) end in the same ``apply(_:)-(Fact)``, so the fast path cannot fold differently.
+/// Each conforming model forwards its public `apply` methods to ``applyEnvelope(_:)`` and
+/// ``applyRecord(_:codec:)`` (forwarded one by one: cross-module optimisation does not
+/// reach an internal protocol's extension from another module).
 protocol FactProjection: Projection where Event == BankEvent {
     var directory: AccountDirectory { get }
     mutating func apply(_ fact: Fact)
 }
 
 extension FactProjection {
-    public mutating func apply(_ envelope: Envelope<BankEvent>) {
+    mutating func applyEnvelope(_ envelope: Envelope<BankEvent>) {
         apply(Fact(envelope, in: directory))
     }
 
-    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    mutating func applyRecord<Codec: EventCodec>(_ record: RecordView, codec: Codec.Type) throws
     where Codec.Event == BankEvent {
         if Codec.self == BankCodec.self {
             apply(try Fact(record, in: directory))
@@ -140,6 +143,11 @@ public struct AccountBalances: FactProjection {
             lastActivity: Timestamp(millisecondsSinceEpoch: slot.lastActivity),
             lastPosition: slot.lastPosition)
     }
+
+    public mutating func apply(_ envelope: Envelope<BankEvent>) { applyEnvelope(envelope) }
+
+    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    where Codec.Event == BankEvent { try applyRecord(record, codec: codec) }
 
     mutating func apply(_ fact: Fact) {
         position = fact.position
@@ -388,6 +396,11 @@ public struct BalanceTrail: FactProjection {
         return (Money(minorUnits: end > 1 ? all[end - 2].balance : 0), Money(minorUnits: all[end - 1].balance))
     }
 
+    public mutating func apply(_ envelope: Envelope<BankEvent>) { applyEnvelope(envelope) }
+
+    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    where Codec.Event == BankEvent { try applyRecord(record, codec: codec) }
+
     mutating func apply(_ fact: Fact) {
         position = fact.position
         switch fact.kind {
@@ -511,6 +524,11 @@ public struct BankDashboard: FactProjection {
 
     public var position: Int { totals.position }
 
+    public mutating func apply(_ envelope: Envelope<BankEvent>) { applyEnvelope(envelope) }
+
+    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    where Codec.Event == BankEvent { try applyRecord(record, codec: codec) }
+
     mutating func apply(_ fact: Fact) {
         balances.apply(fact)
         totals.apply(fact)
@@ -539,6 +557,11 @@ public struct LiveReadModels: FactProjection {
     public mutating func apply(record: RecordView) throws(UndecodableEvent) {
         apply(try Fact(record, in: directory))
     }
+
+    public mutating func apply(_ envelope: Envelope<BankEvent>) { applyEnvelope(envelope) }
+
+    public mutating func apply<Codec: EventCodec>(record: RecordView, codec: Codec.Type) throws
+    where Codec.Event == BankEvent { try applyRecord(record, codec: codec) }
 
     mutating func apply(_ fact: Fact) {
         dashboard.apply(fact)

@@ -6,11 +6,25 @@ public struct ByteWriter: Sendable {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8]
 
+    /// Overwrites the four bytes at `offset` with `value`, little-endian (for a length or a
+    /// checksum that is known only after what follows it is written).
+    public mutating func patch(_ value: UInt32, at offset: Int) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + 4), with: $0) }
+    }
+
+    /// Calls `body` with the bytes written from `offset` on.
+    public func withBytes<Result>(from offset: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+    }
+
     /// Creates an empty writer with room for `capacity` bytes.
     public init(capacity: Int = 64) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
+
+    /// How many bytes have been written.
+    public var count: Int { bytes.count }
 
     /// Appends `value` in little-endian byte order.
     public mutating func write<T: FixedWidthInteger>(_ value: T) {
@@ -24,18 +38,22 @@ public struct ByteWriter: Sendable {
 
     /// Appends a string's UTF-8 bytes after a one-byte length (strings of at most 255 bytes).
     public mutating func writeShortString(_ string: String) {
-        let utf8 = Array(string.utf8)
-        precondition(utf8.count <= 255, "short string over 255 bytes")
-        write(UInt8(utf8.count))
-        bytes.append(contentsOf: utf8)
+        var string = string
+        string.withUTF8 { utf8 in
+            precondition(utf8.count <= 255, "short string over 255 bytes")
+            write(UInt8(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
     }
 
     /// Appends a string's UTF-8 bytes after a two-byte length (strings of at most 65535 bytes).
     public mutating func writeString(_ string: String) {
-        let utf8 = Array(string.utf8)
-        precondition(utf8.count <= Int(UInt16.max), "string over 65535 bytes")
-        write(UInt16(utf8.count))
-        bytes.append(contentsOf: utf8)
+        var string = string
+        string.withUTF8 { utf8 in
+            precondition(utf8.count <= Int(UInt16.max), "string over 65535 bytes")
+            write(UInt16(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
     }
 }
 

@@ -117,8 +117,10 @@ extension CommandProcessor {
     /// the accepted ones with group commit: one write and one `fdatasync` per `commitEvery`
     /// commands. Each command's events still commit together or not at all.
     ///
-    /// Holds the exclusive lock throughout, so no other writer interleaves. Commands whose id
-    /// is already in the log are skipped.
+    /// Holds the exclusive lock throughout, so no other writer interleaves: the decisions need
+    /// no expected stream versions, and after each write the state decided from is the state
+    /// of the log, so it is kept rather than read back. A command whose id is already in the
+    /// log, or earlier in the group, is skipped.
     public func handleGroup(
         _ commands: [PlannedCommand<Domain.Command>], commitEvery: Int = 4096
     ) throws -> GroupOutcome<Domain.Rejection> {
@@ -126,11 +128,22 @@ extension CommandProcessor {
             try catchUp()
             var outcome = GroupOutcome<Domain.Rejection>()
             var working = state
-            var versions: [String: Int] = [:]
             var batches: [AppendBatch] = []
             batches.reserveCapacity(min(commitEvery, commands.count))
+            var pendingIDs = Set<String>()
+            func flush() throws {
+                guard !batches.isEmpty else { return }
+                try store.append(batches)
+                state = working
+                position = store.lastPosition
+                batches.removeAll(keepingCapacity: true)
+                pendingIDs.removeAll(keepingCapacity: true)
+            }
             for (index, planned) in commands.enumerated() {
-                if let id = planned.commandID, try store.positions(ofCommand: id) != nil { continue }
+                if let id = planned.commandID {
+                    if pendingIDs.contains(id) { continue }
+                    if try store.positions(ofCommand: id) != nil { continue }
+                }
                 let events: [Domain.Event]
                 do throws(Domain.Rejection) {
                     events = try Domain.decide(planned.command, state: working)
@@ -139,29 +152,18 @@ extension CommandProcessor {
                     continue
                 }
                 guard !events.isEmpty else { continue }
-                let records = events.map(Codec.encode)
-                var expected: [String: Int] = [:]
-                for stream in Domain.streams(readBy: planned.command) + records.map(\.stream) {
-                    expected[stream] = try versions[stream] ?? store.streamVersion(of: stream)
-                }
-                for record in records {
-                    versions[record.stream] =
-                        try (versions[record.stream] ?? store.streamVersion(of: record.stream)) + 1
-                }
                 for event in events { Domain.evolve(&working, with: event) }
+                let commandID = planned.commandID ?? makeCommandID()
+                pendingIDs.insert(commandID)
                 batches.append(
                     AppendBatch(
-                        events: records, commandID: planned.commandID ?? makeCommandID(),
-                        timestamp: planned.timestamp ?? clock.now(), expectedVersions: expected))
+                        events: events.map(Codec.encode), commandID: commandID,
+                        timestamp: planned.timestamp ?? clock.now()))
                 outcome.acceptedCommands += 1
-                outcome.appendedEvents += records.count
-                if batches.count >= commitEvery {
-                    try store.append(batches)
-                    batches.removeAll(keepingCapacity: true)
-                }
+                outcome.appendedEvents += events.count
+                if batches.count >= commitEvery { try flush() }
             }
-            if !batches.isEmpty { try store.append(batches) }
-            try catchUp()
+            try flush()
             return outcome
         }
     }

@@ -174,7 +174,7 @@ struct LogIndex {
     func encode(_ batches: [AppendBatch]) throws(StoreError) -> EncodedAppend {
         var encoded = EncodedAppend(lastDigest: lastDigest)
         let count = batches.reduce(0) { $0 + $1.events.count }
-        encoded.bytes.reserveCapacity(count * 128)
+        var writer = ByteWriter(capacity: count * 128)
         encoded.starts.reserveCapacity(count)
         var position = lastPosition
         for batch in batches {
@@ -190,14 +190,15 @@ struct LogIndex {
                 position += 1
                 let version = (encoded.streamVersions[event.stream] ?? streamVersion(of: event.stream)) + 1
                 encoded.streamVersions[event.stream] = version
-                encoded.starts.append(encoded.bytes.count)
+                encoded.starts.append(writer.count)
                 encoded.commandHashes.append(commandHash)
                 encoded.lastDigest = RecordFormat.appendRecord(
-                    to: &encoded.bytes, position: position, previousDigest: encoded.lastDigest,
+                    to: &writer, position: position, previousDigest: encoded.lastDigest,
                     timestamp: batch.timestamp, streamVersion: version, event: event, commandID: batch.commandID,
                     completesAppend: index == batch.events.count - 1)
             }
         }
+        encoded.bytes = writer.bytes
         return encoded
     }
 

@@ -67,36 +67,38 @@ public enum RecordFormat {
         return nil
     }
 
-    /// Appends one framed record to `buffer` and returns the chain digest of its body.
+    /// Appends one framed record to `writer` and returns the chain digest of its body. The body
+    /// is written in place and checksummed and hashed where it lies.
     ///
     /// - Precondition: the type name, stream and command id are at most 255 UTF-8 bytes each
     ///   (callers validate user input long before this).
     @discardableResult
     public static func appendRecord(
-        to buffer: inout [UInt8], position: Int, previousDigest: ChainDigest, timestamp: Timestamp,
+        to writer: inout ByteWriter, position: Int, previousDigest: ChainDigest, timestamp: Timestamp,
         streamVersion: Int, event: NewEvent, commandID: String, completesAppend: Bool
     ) -> ChainDigest {
-        var body = ByteWriter(capacity: minimumBodySize + event.payload.count + 64)
-        body.write(UInt64(position))
-        body.write(previousDigest.high)
-        body.write(previousDigest.low)
-        body.write(timestamp.millisecondsSinceEpoch)
-        body.write(UInt32(streamVersion))
-        body.write(event.schemaVersion)
-        body.write(completesAppend ? commitFlag : 0)
-        body.writeShortString(event.typeName)
-        body.writeShortString(event.stream)
-        body.writeShortString(commandID)
-        body.write(bytes: event.payload)
-        let bodyBytes = body.bytes
-        let length = UInt32(bodyBytes.count)
-        var frame = ByteWriter(capacity: frameHeaderSize)
-        frame.write(length)
-        frame.write(~length)
-        frame.write(Checksum.crc32(bodyBytes))
-        buffer.append(contentsOf: frame.bytes)
-        buffer.append(contentsOf: bodyBytes)
-        return bodyBytes.withUnsafeBytes { ChainDigest(of: $0) }
+        let frameStart = writer.count
+        writer.write(UInt32(0))  // length, inverted length and CRC: patched below
+        writer.write(UInt32(0))
+        writer.write(UInt32(0))
+        let bodyStart = writer.count
+        writer.write(UInt64(position))
+        writer.write(previousDigest.high)
+        writer.write(previousDigest.low)
+        writer.write(timestamp.millisecondsSinceEpoch)
+        writer.write(UInt32(streamVersion))
+        writer.write(event.schemaVersion)
+        writer.write(completesAppend ? commitFlag : 0)
+        writer.writeShortString(event.typeName)
+        writer.writeShortString(event.stream)
+        writer.writeShortString(commandID)
+        writer.write(bytes: event.payload)
+        let length = UInt32(writer.count - bodyStart)
+        let (crc, digest) = writer.withBytes(from: bodyStart) { body in (Checksum.crc32(body), ChainDigest(of: body)) }
+        writer.patch(length, at: frameStart)
+        writer.patch(~length, at: frameStart + 4)
+        writer.patch(crc, at: frameStart + 8)
+        return digest
     }
 
     /// What is found at an offset where a record should start.

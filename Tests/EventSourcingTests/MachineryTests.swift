@@ -112,6 +112,26 @@ struct CommandProcessorTests {
         #expect(processor.state == ["a": 0, "b": 1])
         #expect(try store.streamVersion(of: "a") == 2)
     }
+
+    /// A group keeps the state it decided from instead of reading its events back: that state
+    /// must be exactly the fold of the log, at every commit size.
+    @Test(arguments: [1, 3, 64])
+    func aGroupLeavesTheStateOfTheLogAndAppendsARepeatedIDOnce(commitEvery: Int) throws {
+        let store = InMemoryEventStore()
+        let processor = makeProcessor(store)
+        var commands = (0..<40).map { index in
+            PlannedCommand(Counter.Command.add("c\(index % 3)", Int8(index % 5) - 1), commandID: "id-\(index)")
+        }
+        commands.insert(PlannedCommand(.add("c0", 9), commandID: "id-2"), at: 4)  // repeats id-2
+        let outcome = try processor.handleGroup(commands, commitEvery: commitEvery)
+        let fresh = makeProcessor(store)
+        try fresh.catchUp()
+        #expect(processor.state == fresh.state)
+        #expect(processor.position == store.lastPosition)
+        #expect(outcome.appendedEvents == store.lastPosition)
+        #expect(try store.positions(ofCommand: "id-2").map { Array($0) }?.count == 1)
+        #expect(store.lastPosition == 40 - outcome.rejections.count)
+    }
 }
 
 struct BusAndTimelineTests {
