@@ -39,14 +39,19 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var grouped: String {
         let magnitude = minorUnits.magnitude
         let cents = magnitude % 100
-        var digits = Array(String(magnitude / 100))
-        var groupedDigits: [Character] = []
-        while digits.count > 3 {
-            groupedDigits.insert(contentsOf: [","] + digits.suffix(3), at: 0)
-            digits.removeLast(3)
+        return (minorUnits < 0 ? "-" : "") + Money.groupThousands(String(magnitude / 100)) + "."
+            + (cents < 10 ? "0" : "") + "\(cents)"
+    }
+
+    /// A string of digits with a comma between each group of three: `1234567` → `1,234,567`.
+    public static func groupThousands(_ digits: String) -> String {
+        var bytes = Array(digits.utf8)
+        var index = bytes.count - 3
+        while index > 0 {
+            bytes.insert(UInt8(ascii: ","), at: index)
+            index -= 3
         }
-        groupedDigits.insert(contentsOf: digits, at: 0)
-        return (minorUnits < 0 ? "-" : "") + String(groupedDigits) + "." + (cents < 10 ? "0" : "") + "\(cents)"
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Parses an amount as typed by a person: digits, optionally `.` and one or two digits;

@@ -7,7 +7,50 @@ public enum CellWidth {
     /// The number of terminal cells `text` takes (its undisplayable scalars must already be
     /// escaped).
     public static func of(_ text: String) -> Int {
-        text.reduce(0) { $0 + of($1) }
+        if let count = simpleCount(text) { return count }
+        return text.reduce(0) { $0 + of($1) }
+    }
+
+    /// The number of scalars in `text` if every one is "simple": displayable, one cell wide,
+    /// and unable to join a neighbour into one character (no marks, joiners, selectors,
+    /// Hangul jamo or control characters), so that each scalar is a character of one cell.
+    /// Nil otherwise. Measuring such text needs no grapheme breaking.
+    @inline(__always)
+    public static func simpleCount(_ text: String) -> Int? {
+        var count = 0
+        for scalar in text.unicodeScalars {
+            guard isSimple(scalar) else { return nil }
+            count += 1
+        }
+        return count
+    }
+
+    /// Whether `scalar` is simple (see ``simpleCount(_:)``).
+    @inline(__always)
+    public static func isSimple(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        if value < 0x80 { return value >= 0x20 && value < 0x7F }
+        return value < UInt32(simpleTable.count) && simpleTable[Int(value)]
+    }
+
+    /// Simple scalars below U+3000, decided once from the same rules that measure and escape
+    /// characters one by one. Letters, digits, punctuation, symbols and spaces only (every
+    /// category that can extend or join a character is left out), narrow, displayable; the
+    /// Hangul jamo and the one letter that prefixes a character (U+0D4E) are left out too.
+    private static let simpleTable: [Bool] = (0..<0x3000).map { value in
+        guard let scalar = Unicode.Scalar(UInt32(value)), value >= 0x20, value != 0x7F else { return false }
+        guard !(0x1100...0x11FF).contains(value), value != 0x0D4E, value != 0x200D else { return false }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .otherLetter, .decimalNumber, .letterNumber,
+            .otherNumber, .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
+            .initialPunctuation, .finalPunctuation, .otherPunctuation, .mathSymbol, .currencySymbol,
+            .modifierSymbol, .otherSymbol, .spaceSeparator:
+            break
+        default:
+            return false
+        }
+        return TextSafety.isDisplayable(scalar) && !scalar.properties.isEmojiPresentation
+            && !scalar.properties.isGraphemeExtend && of(Character(scalar)) == 1
     }
 
     /// The cells one character takes.
@@ -37,6 +80,13 @@ public enum CellWidth {
     /// exactly `width` cells.
     public static func fit(_ text: String, _ width: Int, rightAligned: Bool = false) -> String {
         guard width > 0 else { return "" }
+        if let total = simpleCount(text) {
+            // One cell a scalar: cut and pad by scalars.
+            if total <= width { return rightAligned ? spaces(width - total) + text : text + spaces(width - total) }
+            var cut = String(String.UnicodeScalarView(text.unicodeScalars.prefix(width - 1)))
+            cut.append("…")
+            return cut
+        }
         var result = ""
         var used = 0
         let total = of(text)
@@ -53,9 +103,16 @@ public enum CellWidth {
             result.append("…")
             used += 1
         }
-        let padding = String(repeating: " ", count: max(0, width - used))
+        let padding = spaces(max(0, width - used))
         return rightAligned ? padding + result : result + padding
     }
+
+    /// `count` spaces (made once for the short runs a frame pads with).
+    private static func spaces(_ count: Int) -> String {
+        count < paddings.count ? paddings[count] : String(repeating: " ", count: count)
+    }
+
+    private static let paddings = (0..<256).map { String(repeating: " ", count: $0) }
 }
 
 /// Plain-text tables for the command line, aligned by terminal cells.

@@ -267,7 +267,7 @@ public enum Renderer {
             // Month-day and time where there is room, the time alone where there is not.
             let shortTime =
                 inner >= 44
-                ? String(time.dropFirst(5).prefix(11)).replacingOccurrences(of: "T", with: " ")
+                ? String(time.dropFirst(5).prefix(11).map { $0 == "T" ? " " : $0 })
                 : String(time.dropFirst(11).prefix(5))
             let text =
                 (isCursor ? "▶" : " ")
@@ -384,12 +384,6 @@ public enum Renderer {
     }
 
     static func grouped(_ value: Int) -> String {
-        var digits = Array(String(value))
-        var result: [Character] = []
-        while digits.count > 3 {
-            result.insert(contentsOf: [","] + digits.suffix(3), at: 0)
-            digits.removeLast(3)
-        }
-        return String(digits + result)
+        Money.groupThousands(String(value))
     }
 }

@@ -26,12 +26,28 @@ public struct ScreenBuffer: Equatable, Sendable {
     public let height: Int
     /// Row-major cells.
     public private(set) var cells: [Cell]
+    /// Whether a two-cell character was ever drawn (until then no cell can be half of one).
+    private var holdsWideCharacters = false
+
+    /// One-scalar strings for every simple scalar, made once: a frame draws thousands of cells.
+    private static let scalarStrings: [String] = (0..<0x3000).map { value in
+        Unicode.Scalar(UInt32(value)).map { String($0) } ?? " "
+    }
+
+    private static func string(of scalar: Unicode.Scalar) -> String {
+        Int(scalar.value) < scalarStrings.count ? scalarStrings[Int(scalar.value)] : String(scalar)
+    }
 
     /// A blank frame.
     public init(width: Int, height: Int) {
         self.width = max(0, width)
         self.height = max(0, height)
         cells = Array(repeating: .blank, count: self.width * self.height)
+    }
+
+    /// Frames are equal when they show the same cells.
+    public static func == (lhs: ScreenBuffer, rhs: ScreenBuffer) -> Bool {
+        lhs.width == rhs.width && lhs.height == rhs.height && lhs.cells == rhs.cells
     }
 
     /// The cell at column `x`, row `y`.
@@ -51,7 +67,20 @@ public struct ScreenBuffer: Equatable, Sendable {
                 if column >= end { break }
                 if column >= 0 {
                     clearWideCharacter(at: column, y: y)
-                    cells[y * width + column] = Cell(text: String(UnicodeScalar(byte)), style: style)
+                    cells[y * width + column] = Cell(text: ScreenBuffer.scalarStrings[Int(byte)], style: style)
+                }
+                column += 1
+            }
+            return column - x
+        }
+        // Simple scalars (CellWidth.simpleCount) are each a displayable one-cell character.
+        if CellWidth.simpleCount(text) != nil {
+            var column = x
+            for scalar in text.unicodeScalars {
+                if column >= end { break }
+                if column >= 0 {
+                    clearWideCharacter(at: column, y: y)
+                    cells[y * width + column] = Cell(text: ScreenBuffer.string(of: scalar), style: style)
                 }
                 column += 1
             }
@@ -65,7 +94,10 @@ public struct ScreenBuffer: Equatable, Sendable {
             if column >= 0 {
                 for covered in column..<(column + cells) { clearWideCharacter(at: covered, y: y) }
                 self.cells[y * width + column] = Cell(text: String(character), style: style)
-                if cells == 2 { self.cells[y * width + column + 1] = Cell(text: "", style: style) }
+                if cells == 2 {
+                    self.cells[y * width + column + 1] = Cell(text: "", style: style)
+                    holdsWideCharacters = true
+                }
             }
             column += cells
         }
@@ -75,6 +107,7 @@ public struct ScreenBuffer: Equatable, Sendable {
     /// Before a cell is overwritten, blanks the other half of a two-cell character it belongs
     /// to, so that no half character is left to push the row out of line.
     private mutating func clearWideCharacter(at x: Int, y: Int) {
+        guard holdsWideCharacters else { return }
         let index = y * width + x
         if cells[index].text.isEmpty, x > 0 {
             cells[index - 1] = Cell(text: " ", style: cells[index - 1].style)

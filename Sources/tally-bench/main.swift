@@ -2,6 +2,9 @@
 // same run (fdatasync of the same directory, JSON Lines + JSONDecoder, SQLite in WAL mode).
 //
 //   swift run -c release tally-bench [--quick] [--json] [--sizes 10000,100000,1000000] [--dir PATH] [--keep]
+//
+// For profiling (perf record), two modes work on an existing store: `--measure-startup PATH`
+// (open and draw the first frame, as the TUI does) and `--render-loop PATH FRAMES`.
 import Bank
 import EventSourcing
 import Foundation
@@ -29,6 +32,18 @@ if arguments.first == "--measure-startup", arguments.count == 2 {
     }
 }
 
+// Profiling mode: render FRAMES 200×60 frames of the store at PATH, one step back from the end.
+if arguments.first == "--render-loop", arguments.count == 3, let frames = Int(arguments[2]) {
+    let store = try FileEventStore(path: arguments[1])
+    let session = try LedgerSession(store: store, path: arguments[1], makeCommandID: { "bench" })
+    var state = UIState()
+    _ = UIState.reduce(into: &state, .storeAdvanced(to: store.lastPosition))
+    _ = UIState.reduce(into: &state, .stepBackPressed)
+    let start = now()
+    for _ in 0..<frames { _ = try Renderer.render(state, session: session, width: 200, height: 60) }
+    print((now() - start) / Double(frames) * 1000, "ms per frame")
+    exit(0)
+}
 let quick = arguments.contains("--quick")
 let asJSON = arguments.contains("--json")
 func value(of option: String) -> String? {

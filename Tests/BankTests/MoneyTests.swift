@@ -27,6 +27,17 @@ struct MoneyParsingTests {
         #expect(Money(minorUnits: 123_456_789).grouped == "1,234,567.89")
     }
 
+    @Test func groupsThousandsWithCommas() {
+        #expect(Money(minorUnits: 0).grouped == "0.00")
+        #expect(Money(minorUnits: 99_999).grouped == "999.99")
+        #expect(Money(minorUnits: 100_000).grouped == "1,000.00")
+        #expect(Money(minorUnits: -123_456_789).grouped == "-1,234,567.89")
+        #expect(Money(minorUnits: .min).grouped == "-92,233,720,368,547,758.08")
+        #expect(Money.groupThousands("1000000") == "1,000,000")
+        #expect(Money.groupThousands("100000") == "100,000")
+        #expect(Money.groupThousands("") == "")
+    }
+
     @Test func arithmeticReportsOverflow() {
         #expect(Money(minorUnits: .max).adding(Money(minorUnits: 1)) == nil)
         #expect(Money(minorUnits: .min).subtracting(Money(minorUnits: 1)) == nil)
