@@ -459,12 +459,22 @@ public struct DayActivity: Hashable, Sendable {
 }
 
 /// Read model: activity per day.
+///
+/// Days are kept in chunks of up to ``chunkSize`` days, in order: a copy (a time-travel
+/// checkpoint) shares every chunk, and the next event copies only the chunk it changes, so a
+/// history of many years does not cost a copy of every day per checkpoint.
 public struct ActivityOverTime: Projection, Hashable {
     public private(set) var position = 0
-    /// The days with activity, oldest first (a flat array: a copy is one copy of plain memory).
-    public private(set) var sortedDays: [DayActivity] = []
+    /// Sorted days in consecutive chunks; only the last one grows by appending.
+    private var chunks: [[DayActivity]] = []
+
+    /// Days a chunk holds before a new one is started.
+    static let chunkSize = 256
 
     public init() {}
+
+    /// The days with activity, oldest first.
+    public var sortedDays: [DayActivity] { Array(chunks.joined()) }
 
     /// Days with activity, by day number.
     public var days: [Int64: DayActivity] {
@@ -492,19 +502,51 @@ public struct ActivityOverTime: Projection, Hashable {
     private mutating func apply(_ position: Int, _ time: Timestamp, _ kind: BankEventKind, _ amount: Money) {
         self.position = position
         let day = time.dayNumber
-        // Almost every event falls on the last day seen; otherwise find or insert its place.
-        if let last = sortedDays.indices.last, sortedDays[last].day == day {
-            sortedDays[last].record(kind, amount)
+        // Almost every event falls on the last day seen, or on a new one after it.
+        if let chunk = chunks.indices.last, let last = chunks[chunk].indices.last {
+            if chunks[chunk][last].day == day {
+                chunks[chunk][last].record(kind, amount)
+                return
+            }
+            if chunks[chunk][last].day < day {
+                if chunks[chunk].count >= ActivityOverTime.chunkSize { chunks.append([]) }
+                chunks[chunks.count - 1].append(DayActivity(day: day))
+                chunks[chunks.count - 1][chunks[chunks.count - 1].count - 1].record(kind, amount)
+                return
+            }
+        } else {
+            chunks = [[DayActivity(day: day)]]
+            chunks[0][0].record(kind, amount)
             return
         }
+        // An earlier day (clocks of different processes disagree): the last chunk whose first
+        // day is at or before it, or the first chunk.
         var low = 0
-        var high = sortedDays.count
+        var high = chunks.count
         while low < high {
             let middle = (low + high) / 2
-            if sortedDays[middle].day < day { low = middle + 1 } else { high = middle }
+            if chunks[middle][0].day <= day { low = middle + 1 } else { high = middle }
         }
-        if low == sortedDays.count || sortedDays[low].day != day { sortedDays.insert(DayActivity(day: day), at: low) }
-        sortedDays[low].record(kind, amount)
+        let chunk = max(0, low - 1)
+        var index = 0
+        var end = chunks[chunk].count
+        while index < end {
+            let middle = (index + end) / 2
+            if chunks[chunk][middle].day < day { index = middle + 1 } else { end = middle }
+        }
+        if index == chunks[chunk].count || chunks[chunk][index].day != day {
+            chunks[chunk].insert(DayActivity(day: day), at: index)
+        }
+        chunks[chunk][index].record(kind, amount)
+    }
+
+    public static func == (lhs: ActivityOverTime, rhs: ActivityOverTime) -> Bool {
+        lhs.position == rhs.position && lhs.sortedDays == rhs.sortedDays
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(position)
+        hasher.combine(sortedDays)
     }
 }
 

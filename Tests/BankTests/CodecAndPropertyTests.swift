@@ -124,6 +124,48 @@ struct AccountDirectoryTests {
     }
 }
 
+struct ActivityTests {
+    /// Days are kept in chunks; whatever order the days come in, the result is the plain
+    /// per-day sums, oldest first, and a copy taken midway is unchanged by later events.
+    @Test func daysInAnyOrderSumAsAPlainTallyWouldAndCopiesStayPut() {
+        var activity = ActivityOverTime()
+        var expected: [Int64: (events: Int, deposited: Int64)] = [:]
+        var generator = SplitMix64(seed: 11)
+        var copy: ActivityOverTime?
+        var copyExpected = expected
+        for position in 1...3000 {
+            // Mostly forward through 700 days, sometimes back (other processes' clocks).
+            let day =
+                Int64(position / 4)
+                - (Int.random(in: 0..<10, using: &generator) == 0 ? Int64.random(in: 0...400, using: &generator) : 0)
+            let amount = Int64.random(in: 1...1000, using: &generator)
+            let time = Timestamp(millisecondsSinceEpoch: day * 86_400_000 + 1000)
+            let event = BankEvent.moneyDeposited(MoneyDeposited(account: id("a"), amount: cents(amount)))
+            activity.apply(
+                Envelope(
+                    metadata: EventMetadata(
+                        position: position, stream: "a", streamVersion: position, timestamp: time, commandID: "c",
+                        typeName: event.typeName, schemaVersion: 1), event: event))
+            expected[day, default: (0, 0)].events += 1
+            expected[day, default: (0, 0)].deposited += amount
+            if position == 1500 {
+                copy = activity
+                copyExpected = expected
+            }
+        }
+        func check(_ model: ActivityOverTime, _ sums: [Int64: (events: Int, deposited: Int64)]) {
+            let days = model.sortedDays
+            #expect(days.map(\.day) == sums.keys.sorted())
+            #expect(
+                days.allSatisfy {
+                    sums[$0.day]?.events == $0.events && sums[$0.day]?.deposited == $0.deposited.minorUnits
+                })
+        }
+        check(activity, expected)
+        check(copy!, copyExpected)
+    }
+}
+
 struct HistoryPropertyTests {
     @Test(arguments: [1, 2, 3] as [UInt64])
     func stateAtEveryPositionEqualsTheFoldOfThatPrefix(seed: UInt64) throws {
