@@ -1,4 +1,5 @@
 import EventSourcing
+import Glibc
 
 /// An account was opened.
 public struct AccountOpened: Hashable, Sendable {
@@ -167,25 +168,22 @@ public enum BankCodec: EventCodec {
         }
         var fields = BankRecordFields(kind: .accountClosed, account: record.streamBytes)
         var reader = ByteReader(record.payload)
+        guard let kind = kind(of: record.typeNameBytes) else {
+            throw UndecodableEvent(position: record.position, reason: "unknown event type \(record.typeName)")
+        }
+        fields.kind = kind
         do {
-            if record.hasTypeName("MoneyDeposited") {
-                fields.kind = .moneyDeposited
+            switch kind {
+            case .moneyDeposited, .moneyWithdrawn:
                 fields.amount = try amount(&reader)
-            } else if record.hasTypeName("MoneyWithdrawn") {
-                fields.kind = .moneyWithdrawn
-                fields.amount = try amount(&reader)
-            } else if record.hasTypeName("MoneyTransferred") {
-                fields.kind = .moneyTransferred
+            case .moneyTransferred:
                 fields.counterparty = try reader.readBytes(Int(try reader.read(UInt8.self)))
                 fields.amount = try amount(&reader)
-            } else if record.hasTypeName("AccountOpened") {
-                fields.kind = .accountOpened
+            case .accountOpened:
                 fields.owner = try reader.readBytes(Int(try reader.read(UInt16.self)))
-            } else if !record.hasTypeName("AccountClosed") {
-                throw UndecodableEvent(position: record.position, reason: "unknown event type \(record.typeName)")
+            case .accountClosed:
+                break
             }
-        } catch let error as UndecodableEvent {
-            throw error
         } catch {
             throw UndecodableEvent(position: record.position, reason: "\(record.typeName) payload is truncated")
         }
@@ -194,6 +192,28 @@ public enum BankCodec: EventCodec {
         }
         return fields
     }
+
+    /// The kind named by a stored type name: its length and one letter pick the candidate,
+    /// then one comparison confirms the whole name.
+    @inline(__always)
+    private static func kind(of name: UnsafeRawBufferPointer) -> BankEventKind? {
+        let kind: BankEventKind
+        // "Account·" names differ at byte 7, "Money·" names at byte 5.
+        switch (name.count, name.count == 13 ? name[7] : name.count > 5 ? name[5] : 0) {
+        case (13, UInt8(ascii: "O")): kind = .accountOpened
+        case (13, UInt8(ascii: "C")): kind = .accountClosed
+        case (14, UInt8(ascii: "D")): kind = .moneyDeposited
+        case (14, UInt8(ascii: "W")): kind = .moneyWithdrawn
+        case (16, UInt8(ascii: "T")): kind = .moneyTransferred
+        default: return nil
+        }
+        return kindNames[Int(kind.rawValue)].withUnsafeBytes { expected in
+            memcmp(expected.baseAddress!, name.baseAddress!, name.count) == 0 ? kind : nil
+        }
+    }
+
+    /// Each kind's stored type name as bytes, by raw value.
+    private static let kindNames: [[UInt8]] = BankEventKind.allCases.map { Array($0.typeName.utf8) }
 
     private static func amount(_ reader: inout ByteReader) throws -> Money {
         Money(minorUnits: try reader.read(Int64.self))

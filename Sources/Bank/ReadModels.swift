@@ -16,33 +16,34 @@ public struct AccountSummary: Hashable, Sendable {
 }
 
 /// One event as the bank's read models fold it: ids as numbers of one ``AccountDirectory``.
+/// Plain data (no references), so that passing one through the models costs no reference
+/// counting.
 struct Fact {
     var kind: BankEventKind
     var account: AccountNumber
     /// A transfer's receiving account; -1 otherwise.
     var counterparty: AccountNumber = -1
     var amount = Money.zero
-    /// An opened account's owner.
-    var owner: OwnerName?
+    /// An opened account's owner as UTF-8, borrowed: valid only while the fact is applied.
+    var owner = UnsafeRawBufferPointer(start: nil, count: 0)
     var position: Int
     var timestamp: Timestamp
 
-    /// The fact of a decoded event.
-    init(_ envelope: Envelope<BankEvent>, in directory: AccountDirectory) {
+    /// The fact of a decoded event; `owner` is the owner's UTF-8 for an opened account.
+    init(_ envelope: Envelope<BankEvent>, owner: UnsafeRawBufferPointer, in directory: AccountDirectory) {
         position = envelope.position
         timestamp = envelope.metadata.timestamp
         kind = envelope.event.kind
         account = directory.number(of: envelope.event.stream)
         amount = envelope.event.amount ?? .zero
-        switch envelope.event {
-        case .accountOpened(let opened): owner = opened.owner
-        case .moneyTransferred(let transferred): counterparty = directory.number(of: transferred.to)
-        case .moneyDeposited, .moneyWithdrawn, .accountClosed: break
+        self.owner = owner
+        if case .moneyTransferred(let transferred) = envelope.event {
+            counterparty = directory.number(of: transferred.to)
         }
     }
 
     /// The fact of a record, read in place (``BankCodec/fields(of:)``, so exactly as checked
-    /// as ``BankCodec/decode(_:)``): only a new id or an owner's name makes a string.
+    /// as ``BankCodec/decode(_:)``): only a new id makes a string.
     init(_ record: RecordView, in directory: AccountDirectory) throws(UndecodableEvent) {
         let fields = try BankCodec.fields(of: record)
         position = record.position
@@ -50,11 +51,8 @@ struct Fact {
         kind = fields.kind
         amount = fields.amount
         account = directory.number(ofStored: fields.account)
-        switch fields.kind {
-        case .accountOpened: owner = OwnerName(stored: String(decoding: fields.owner, as: UTF8.self))
-        case .moneyTransferred: counterparty = directory.number(ofStored: fields.counterparty)
-        case .moneyDeposited, .moneyWithdrawn, .accountClosed: break
-        }
+        owner = fields.owner
+        if fields.kind == .moneyTransferred { counterparty = directory.number(ofStored: fields.counterparty) }
     }
 }
 
@@ -70,7 +68,13 @@ protocol FactProjection: Projection where Event == BankEvent {
 
 extension FactProjection {
     mutating func applyEnvelope(_ envelope: Envelope<BankEvent>) {
-        apply(Fact(envelope, in: directory))
+        let directory = self.directory
+        guard case .accountOpened(let opened) = envelope.event else {
+            apply(Fact(envelope, owner: UnsafeRawBufferPointer(start: nil, count: 0), in: directory))
+            return
+        }
+        var name = opened.owner.rawValue
+        name.withUTF8 { apply(Fact(envelope, owner: UnsafeRawBufferPointer($0), in: directory)) }
     }
 
     mutating func applyRecord<Codec: EventCodec>(_ record: RecordView, codec: Codec.Type) throws
@@ -162,7 +166,7 @@ public struct AccountBalances: FactProjection {
             slots[index] = Slot(
                 balance: 0, lastActivity: fact.timestamp.millisecondsSinceEpoch, lastPosition: position, isOpened: true,
                 isClosed: false)
-            owners[index] = fact.owner ?? OwnerName(stored: "")
+            owners[index] = OwnerName(stored: String(decoding: fact.owner, as: UTF8.self))
         case .moneyDeposited:
             touch(fact.account, fact.timestamp, adding: fact.amount)
         case .moneyWithdrawn:

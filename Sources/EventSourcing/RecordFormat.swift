@@ -235,6 +235,8 @@ public struct RecordView {
     public var commandID: String { string(commandRange) }
     /// The command id's UTF-8 bytes (borrowed).
     public var commandIDBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: body[commandRange]) }
+    /// The type name's UTF-8 bytes (borrowed).
+    public var typeNameBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: body[typeRange]) }
     /// The stream's UTF-8 bytes (borrowed).
     public var streamBytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: body[streamRange]) }
     /// The payload bytes (borrowed).

@@ -32,15 +32,24 @@ public final class LedgerSession {
         self.clock = clock
         self.environment = environment
         processor = CommandProcessor(store: store, clock: clock, makeCommandID: makeCommandID)
-        bus = EventBus(store: store)
         // One numbering of account ids for every model, so that checkpoints share it.
-        models = LiveReadModels()
-        timeline = Timeline(
+        var models = LiveReadModels()
+        let timeline = Timeline(
             store: store, empty: BankDashboard(directory: models.directory), codec: BankCodec.self, interval: 4096,
             fineInterval: 64)
-        try bus.subscribeRecords(after: 0) { [unowned self] record in
+        // Catch up on the log in one tight loop over a local value, then follow the bus. The
+        // live fold passes each checkpoint to the timeline: no second replay for time travel.
+        if store.lastPosition > 0 {
+            try store.forEachRecord(from: 1, through: store.lastPosition) { record in
+                try models.apply(record: record)
+                if record.position % timeline.interval == 0 { timeline.offer(models.dashboard) }
+            }
+        }
+        self.models = models
+        self.timeline = timeline
+        bus = EventBus(store: store, startingAfter: models.position)
+        try bus.subscribeRecords(after: models.position) { [unowned self] record in
             try self.models.apply(record: record)
-            // The live fold passes each checkpoint to the timeline: no second replay for time travel.
             if record.position % self.timeline.interval == 0 { self.timeline.offer(self.models.dashboard) }
         }
         try bus.pump()

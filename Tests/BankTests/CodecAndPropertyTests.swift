@@ -62,7 +62,13 @@ struct CodecTests {
         try store.append(
             [NewEvent(stream: "a", typeName: "MoneyDeposited", schemaVersion: 1, payload: [1, 0])], commandID: "e",
             timestamp: Timestamp(millisecondsSinceEpoch: 0))
-        for position in 1...3 {
+        // Names that match a real one in length and in the letter that tells them apart.
+        for name in ["MoneyDepositex", "AccountOpenex", "AccountClosex", "MoneyTransferrex", ""] {
+            try store.append(
+                [NewEvent(stream: "a", typeName: name, schemaVersion: 1, payload: [1, 0, 0, 0, 0, 0, 0, 0])],
+                commandID: "f-\(name)", timestamp: Timestamp(millisecondsSinceEpoch: 0))
+        }
+        for position in 1...8 {
             #expect(throws: UndecodableEvent.self) {
                 try store.forEachRecord(from: position, through: position) { _ = try BankCodec.decode($0) }
             }
