@@ -87,22 +87,16 @@ struct SizeResult {
 }
 
 // 1. Durable append of single commands next to the disk's own fdatasync, in the same directory.
-log("durable append: \(samples) single commands, and \(samples) raw fdatasyncs of the same directory")
+// The two are interleaved, one of each in turn, so that both meet the disk in the same state
+// (its latency drifts over a run).
+log("durable append: \(samples) single commands, and \(samples) raw fdatasyncs of the same directory, interleaved")
 var fdatasyncSamples = Samples()
-do {
-    let path = directory + "/fdatasync.probe"
-    let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
-    let record = [UInt8](repeating: 0x2A, count: 120)
-    for index in 0..<samples {
-        let start = now()
-        _ = record.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(index * record.count)) }
-        fdatasync(fd)
-        fdatasyncSamples.add(now() - start)
-    }
-    close(fd)
-}
 var appendSamples = Samples()
 do {
+    let probePath = directory + "/fdatasync.probe"
+    let fd = open(probePath, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+    defer { close(fd) }
+    let record = [UInt8](repeating: 0x2A, count: 120)
     // A store left by an earlier run with --keep would already hold alice.
     try? FileManager.default.removeItem(atPath: directory + "/durable.tally")
     let store = try FileEventStore(path: directory + "/durable.tally")
@@ -110,8 +104,12 @@ do {
         store: store, clock: SystemClock(), makeCommandID: { UUID().uuidString })
     let alice = AccountID(stored: "alice")
     try processor.handle(.open(alice, owner: OwnerName(stored: "Alice")))
-    for _ in 0..<samples {
-        let start = now()
+    for index in 0..<samples {
+        var start = now()
+        _ = record.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(index * record.count)) }
+        fdatasync(fd)
+        fdatasyncSamples.add(now() - start)
+        start = now()
         try processor.handle(.deposit(alice, amount: Money(minorUnits: 1250)))
         appendSamples.add(now() - start)
     }

@@ -155,6 +155,29 @@ struct BusAndTimelineTests {
         #expect(late == [2, 3])
     }
 
+    @Test func recordSubscribersGetTheSameOrderAloneOrBesideEnvelopeSubscribers() throws {
+        let store = InMemoryEventStore()
+        let processor = CommandProcessorTests().makeProcessor(store)
+        try processor.handle(.add("a", 1))
+        let bus = EventBus<Counter>(store: store)
+        var records: [Int] = []
+        try bus.subscribeRecords(after: 0) { records.append($0.position) }
+        #expect(try bus.pump() == 1)
+        try processor.handle(.add("a", 2))
+        var envelopes: [Int] = []
+        try bus.subscribe(after: 1) { envelopes.append($0.position) }
+        var lateRecords: [Int] = []
+        let late = try bus.subscribeRecords(after: 0) { lateRecords.append($0.position) }
+        #expect(try bus.pump() == 1)
+        bus.unsubscribe(late)
+        try processor.handle(.add("b", 1))
+        #expect(try bus.pump() == 1)
+        #expect(records == [1, 2, 3])
+        #expect(envelopes == [2, 3])
+        #expect(lateRecords == [1, 2])
+        #expect(bus.deliveredThrough == 3)
+    }
+
     @Test func theTimelineEqualsThePlainFoldAtEveryPosition() throws {
         let store = InMemoryEventStore()
         let processor = CommandProcessorTests().makeProcessor(store)
