@@ -92,15 +92,15 @@ extension FactProjection {
 /// Kept in flat arrays indexed by account number, so that a copy (a time-travel checkpoint)
 /// costs one copy of plain memory, not a dictionary of strings.
 public struct AccountBalances: FactProjection {
-    public private(set) var position = 0
+    public internal(set) var position = 0
     /// The numbering of account ids (shared with the models it was given to).
     public let directory: AccountDirectory
     /// How many accounts have been opened.
-    public private(set) var count = 0
-    private var slots: [Slot] = []
-    private var owners: [OwnerName] = []
+    public internal(set) var count = 0
+    var slots: [Slot] = []
+    var owners: [OwnerName] = []
 
-    private struct Slot {
+    struct Slot {
         var balance: Int64 = 0
         var lastActivity: Int64 = 0
         var lastPosition = 0
@@ -204,18 +204,18 @@ public struct AccountBalances: FactProjection {
 
 /// Read model: ledger-wide totals.
 public struct LedgerTotals: Projection, Hashable {
-    public private(set) var position = 0
-    public private(set) var openAccounts = 0
-    public private(set) var closedAccounts = 0
+    public internal(set) var position = 0
+    public internal(set) var openAccounts = 0
+    public internal(set) var closedAccounts = 0
     /// The sum of all balances: deposited minus withdrawn.
-    public private(set) var moneyHeld = Money.zero
-    public private(set) var deposited = Money.zero
-    public private(set) var withdrawn = Money.zero
-    public private(set) var transferred = Money.zero
+    public internal(set) var moneyHeld = Money.zero
+    public internal(set) var deposited = Money.zero
+    public internal(set) var withdrawn = Money.zero
+    public internal(set) var transferred = Money.zero
     /// Events applied, by kind (no heap storage, so a copy is a copy of a few words).
-    private var counts = KindCounts()
+    var counts = KindCounts()
 
-    private struct KindCounts: Hashable {
+    struct KindCounts: Hashable {
         var opened = 0, deposited = 0, withdrawn = 0, transferred = 0, closed = 0
 
         subscript(kind: BankEventKind) -> Int {
@@ -305,7 +305,7 @@ public struct HistoryEntry: Hashable, Sendable {
 /// about 64 bytes each; follow only the account you need with ``init(only:)``, or use
 /// ``BalanceTrail`` to keep every account's balances compactly.
 public struct AccountHistory: Projection {
-    public private(set) var position = 0
+    public internal(set) var position = 0
     /// Entries by account, oldest first.
     public private(set) var entries: [AccountID: [HistoryEntry]] = [:]
     private let only: AccountID?
@@ -357,14 +357,14 @@ public struct AccountHistory: Projection {
 /// (position and balance), for sparklines and before → after at any position. Everything
 /// else about those events is in the log.
 public struct BalanceTrail: FactProjection {
-    public private(set) var position = 0
+    public internal(set) var position = 0
     /// The numbering of account ids (shared with the models it was given to).
     public let directory: AccountDirectory
     /// By account number: each event that touched it, oldest first.
-    private var entries: [[Entry]] = []
+    var entries: [[Entry]] = []
 
     /// An event's position and the balance after it, in 12 bytes.
-    private struct Entry {
+    struct Entry {
         var position: UInt32
         var balanceLow: UInt32
         var balanceHigh: Int32
@@ -468,9 +468,9 @@ public struct DayActivity: Hashable, Sendable {
 /// checkpoint) shares every chunk, and the next event copies only the chunk it changes, so a
 /// history of many years does not cost a copy of every day per checkpoint.
 public struct ActivityOverTime: Projection, Hashable {
-    public private(set) var position = 0
+    public internal(set) var position = 0
     /// Sorted days in consecutive chunks; only the last one grows by appending.
-    private var chunks: [[DayActivity]] = []
+    var chunks: [[DayActivity]] = []
 
     /// Days a chunk holds before a new one is started.
     static let chunkSize = 256
@@ -557,9 +557,9 @@ public struct ActivityOverTime: Projection, Hashable {
 /// The read models the dashboard shows, fed together: one value, so that time travel can
 /// checkpoint and restore them as one. A record is parsed once for all three.
 public struct BankDashboard: FactProjection {
-    public private(set) var balances: AccountBalances
-    public private(set) var totals = LedgerTotals()
-    public private(set) var activity = ActivityOverTime()
+    public internal(set) var balances: AccountBalances
+    public internal(set) var totals = LedgerTotals()
+    public internal(set) var activity = ActivityOverTime()
 
     /// Empty models numbering ids in `directory` (a fresh one by default).
     public init(directory: AccountDirectory = AccountDirectory()) {
@@ -586,8 +586,8 @@ public struct BankDashboard: FactProjection {
 /// balance trail, sharing one ``AccountDirectory`` and fed together, so that each record is
 /// parsed once for both.
 public struct LiveReadModels: FactProjection {
-    public private(set) var dashboard: BankDashboard
-    public private(set) var trail: BalanceTrail
+    public internal(set) var dashboard: BankDashboard
+    public internal(set) var trail: BalanceTrail
 
     /// Empty models numbering ids in `directory` (a fresh one by default).
     public init(directory: AccountDirectory = AccountDirectory()) {

@@ -1,5 +1,6 @@
 import Bank
 import EventSourcing
+import Glibc
 import TallyCLI
 
 /// The ledger as the TUI sees it: the write side for commands, the bus feeding the live read
@@ -22,11 +23,23 @@ public final class LedgerSession {
     /// Every account's balances over time (for sparklines and the inspector).
     public var history: BalanceTrail { models.trail }
 
-    /// Opens a session over `store`.
+    /// How many events past the last snapshot make a new one worth writing at exit.
+    public static let snapshotWorthwhile = 10_000
+
+    /// Where this session's snapshot of the read models is kept, if it keeps one.
+    public let snapshotPath: String?
+    /// The position of the snapshot the session started from; nil when it replayed the log.
+    public private(set) var startedFromSnapshot: Int?
+
+    /// Opens a session over `store`. With `snapshotPath`, a snapshot of the read models saved
+    /// there by an earlier session (``saveSnapshot()``) is used when it is anchored in this
+    /// log, and only the events after it are folded; otherwise, or when it is unusable, the
+    /// whole log is replayed. The store has checked every record at open either way.
     public init(
         store: any EventStore, path: String, clock: any Clock = SystemClock(), environment: [String: String] = [:],
-        makeCommandID: @escaping () -> String
+        snapshotPath: String? = nil, makeCommandID: @escaping () -> String
     ) throws {
+        self.snapshotPath = snapshotPath
         self.store = store
         self.path = path
         self.clock = clock
@@ -34,13 +47,20 @@ public final class LedgerSession {
         processor = CommandProcessor(store: store, clock: clock, makeCommandID: makeCommandID)
         // One numbering of account ids for every model, so that checkpoints share it.
         var models = LiveReadModels()
+        if let snapshotPath, let (saved, anchor) = LedgerSession.loadSnapshot(snapshotPath),
+            try LedgerSession.anchorHolds(anchor, in: store)
+        {
+            models = saved
+            startedFromSnapshot = anchor.position
+        }
         let timeline = Timeline(
             store: store, empty: BankDashboard(directory: models.directory), codec: BankCodec.self, interval: 4096,
             fineInterval: 64)
         // Catch up on the log in one tight loop over a local value, then follow the bus. The
-        // live fold passes each checkpoint to the timeline: no second replay for time travel.
-        if store.lastPosition > 0 {
-            try store.forEachRecord(from: 1, through: store.lastPosition) { record in
+        // live fold passes each checkpoint to the timeline: no second replay for time travel
+        // (after a snapshot, the timeline makes its checkpoints when first asked for the past).
+        if store.lastPosition > models.position {
+            try store.forEachRecord(from: models.position + 1, through: store.lastPosition) { record in
                 try models.apply(record: record)
                 if record.position % timeline.interval == 0 { timeline.offer(models.dashboard) }
             }
@@ -53,6 +73,66 @@ public final class LedgerSession {
             if record.position % self.timeline.interval == 0 { self.timeline.offer(self.models.dashboard) }
         }
         try bus.pump()
+    }
+
+    /// Saves the live read models to ``snapshotPath`` (replacing the file atomically), so that
+    /// the next session folds only what comes after them. Does nothing without a path or
+    /// before the first event.
+    public func saveSnapshot() throws {
+        guard let snapshotPath, models.position > 0 else { return }
+        var digest = ChainDigest.zero
+        try store.forEachRecord(from: models.position, through: models.position) { digest = ChainDigest(of: $0.body) }
+        let bytes = ReadModelSnapshot.encode(models, anchor: SnapshotAnchor(position: models.position, digest: digest))
+        let temporary = snapshotPath + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError(.io, "cannot write the snapshot", path: temporary, systemError: errno) }
+        let written = bytes.withUnsafeBytes { buffer -> Bool in
+            var done = 0
+            while done < buffer.count {
+                let result = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else { return false }
+                done += result
+            }
+            return true
+        }
+        close(fd)
+        guard written, rename(temporary, snapshotPath) == 0 else {
+            unlink(temporary)
+            throw StoreError(.io, "cannot write the snapshot", path: snapshotPath, systemError: errno)
+        }
+    }
+
+    /// The models and anchor in the snapshot file at `path`, or nil if there is none or it is
+    /// unusable (a snapshot is a cache: the log is replayed instead).
+    private static func loadSnapshot(_ path: String) -> (LiveReadModels, SnapshotAnchor)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_size > 0, info.st_size < 1 << 32 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        let complete = bytes.withUnsafeMutableBytes { buffer -> Bool in
+            var done = 0
+            while done < buffer.count {
+                let result = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(done))
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else { return false }
+                done += result
+            }
+            return true
+        }
+        guard complete else { return nil }
+        return bytes.withUnsafeBytes { try? ReadModelSnapshot.decode($0) }
+    }
+
+    /// Whether the log holds the record the snapshot was anchored at: same position, same
+    /// chain digest (so the same prefix, since open checked every link).
+    private static func anchorHolds(_ anchor: SnapshotAnchor, in store: any EventStore) throws -> Bool {
+        guard anchor.position >= 1, anchor.position <= store.lastPosition else { return false }
+        var digest = ChainDigest.zero
+        try store.forEachRecord(from: anchor.position, through: anchor.position) { digest = ChainDigest(of: $0.body) }
+        return digest == anchor.digest
     }
 
     /// The last position delivered to the read models.

@@ -184,8 +184,14 @@ public enum TallyTUIMain {
         do {
             let store = try FileEventStore(path: path, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
             let session = try LedgerSession(
-                store: store, path: path, environment: environment, makeCommandID: { UUIDs.make() })
+                store: store, path: path, environment: environment, snapshotPath: path + ".snapshot",
+                makeCommandID: { UUIDs.make() })
             TallyApp(session: session, terminal: terminal).run()
+            // Leave a snapshot of the read models when it saves the next start a real replay.
+            // It is a cache: if it cannot be written, the next start replays the log.
+            if session.lastPosition - (session.startedFromSnapshot ?? 0) >= LedgerSession.snapshotWorthwhile {
+                try? session.saveSnapshot()
+            }
             return 0
         } catch {
             showProblem("\(error)", on: terminal)

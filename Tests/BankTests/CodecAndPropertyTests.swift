@@ -252,3 +252,63 @@ struct HistoryPropertyTests {
         #expect(first != other)
     }
 }
+
+struct ReadModelSnapshotTests {
+    /// The models folded from `store`'s first `count` events, and their anchor.
+    func folded(_ store: any EventStore, through count: Int) throws -> (LiveReadModels, SnapshotAnchor) {
+        var models = LiveReadModels()
+        var digest = ChainDigest.zero
+        try store.forEachRecord(from: 1, through: count) { record in
+            try models.apply(record: record)
+            digest = ChainDigest(of: record.body)
+        }
+        return (models, SnapshotAnchor(position: count, digest: digest))
+    }
+
+    func expectSame(_ a: LiveReadModels, _ b: LiveReadModels, through last: Int) {
+        #expect(a.position == b.position)
+        #expect(a.dashboard.balances.accounts == b.dashboard.balances.accounts)
+        #expect(a.dashboard.totals == b.dashboard.totals)
+        #expect(a.dashboard.activity == b.dashboard.activity)
+        for account in a.dashboard.balances.accounts.keys {
+            for position in stride(from: 0, through: last, by: 7) {
+                #expect(
+                    Array(a.trail.recentBalances(of: account, through: position, count: 5))
+                        == Array(b.trail.recentBalances(of: account, through: position, count: 5)))
+                #expect(
+                    a.trail.change(of: account, at: position)?.after == b.trail.change(of: account, at: position)?.after
+                )
+            }
+        }
+    }
+
+    /// A snapshot read back, then fed the events after it, equals the plain fold of them all.
+    @Test func aSnapshotReadBackFoldsOnExactlyAsThePlainFold() throws {
+        let store = try generatedStore(seed: 4, events: 500)
+        let (models, anchor) = try folded(store, through: 300)
+        let bytes = ReadModelSnapshot.encode(models, anchor: anchor)
+        var (restored, restoredAnchor) = try bytes.withUnsafeBytes { try ReadModelSnapshot.decode($0) }
+        #expect(restoredAnchor == anchor)
+        expectSame(restored, models, through: 300)
+        try store.forEachRecord(from: 301, through: 500) { try restored.apply(record: $0) }
+        let (plain, _) = try folded(store, through: 500)
+        expectSame(restored, plain, through: 500)
+    }
+
+    /// Every flipped byte and every truncation is refused, never read into models.
+    @Test func aDamagedSnapshotIsRefused() throws {
+        let store = try generatedStore(seed: 6, events: 40)
+        let (models, anchor) = try folded(store, through: 40)
+        let bytes = ReadModelSnapshot.encode(models, anchor: anchor)
+        for offset in bytes.indices {
+            var damaged = bytes
+            damaged[offset] ^= 0x10
+            #expect(throws: UnusableSnapshot.self) { try damaged.withUnsafeBytes { try ReadModelSnapshot.decode($0) } }
+        }
+        for length in 0..<bytes.count {
+            #expect(throws: UnusableSnapshot.self) {
+                try Array(bytes.prefix(length)).withUnsafeBytes { try ReadModelSnapshot.decode($0) }
+            }
+        }
+    }
+}

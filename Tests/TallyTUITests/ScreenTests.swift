@@ -184,6 +184,53 @@ struct ScreenBehaviourTests {
         #expect(frame.contains("bob +777.00"))
     }
 
+    /// A session saves its read models; the next one starts from them when they are anchored
+    /// in the log, folds only what came after, and shows exactly what a full replay shows.
+    @Test func aSnapshotIsUsedOnlyWhereItIsAnchoredAndChangesNothingShown() throws {
+        let directory = NSTemporaryDirectory() + "tally-tui-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/ledger.tally"
+        let snapshot = path + ".snapshot"
+        let store = try FileEventStore(path: path)
+        let (_, _, first) = try makeApp(width: 80, height: 24, store: store)  // the demo: 400 events
+        let saved = try LedgerSession(store: store, path: path, snapshotPath: snapshot, makeCommandID: { "x" })
+        #expect(saved.startedFromSnapshot == nil)
+        try saved.saveSnapshot()
+        _ = first.run("deposit alice 12.50")
+        let resumed = try LedgerSession(
+            store: try FileEventStore(path: path), path: path, snapshotPath: snapshot, makeCommandID: { "y" })
+        let replayed = try LedgerSession(store: try FileEventStore(path: path), path: path, makeCommandID: { "z" })
+        #expect(resumed.startedFromSnapshot == 400)
+        #expect(resumed.lastPosition == 401)
+        #expect(resumed.live.balances.accounts == replayed.live.balances.accounts)
+        #expect(resumed.live.totals == replayed.live.totals)
+        for position in [0, 1, 150, 399, 400, 401] {
+            #expect(
+                try resumed.dashboard(at: position).balances.accounts
+                    == replayed.dashboard(at: position).balances.accounts)
+        }
+        // Another log at the same path, as long but with other events: the snapshot's anchor
+        // (the chain digest at 400) does not hold, so it is not used.
+        try FileManager.default.removeItem(atPath: path)
+        let other = try FileEventStore(path: path)
+        let writer = CommandProcessor<Ledger, BankCodec>(
+            store: other, clock: ManualClock(start: start), makeCommandID: { UUID().uuidString })
+        let zed = AccountID(stored: "zed")
+        _ = try writer.handleGroup(
+            [PlannedCommand(.open(zed, owner: OwnerName(stored: "Zed")))]
+                + (0..<450).map { _ in PlannedCommand(.deposit(zed, amount: Money(minorUnits: 100))) })
+        #expect(other.lastPosition > 400)
+        let fresh = try LedgerSession(store: other, path: path, snapshotPath: snapshot, makeCommandID: { "w" })
+        #expect(fresh.startedFromSnapshot == nil)
+        // A damaged snapshot is not used either.
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: snapshot)))
+        bytes[bytes.count / 2] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: snapshot))
+        #expect(
+            try LedgerSession(store: store, path: path, snapshotPath: snapshot, makeCommandID: { "v" })
+                .startedFromSnapshot == nil)
+    }
+
     @Test func everySizeRendersWithoutCrashing() throws {
         let (app, terminal, _) = try makeApp(width: 80, height: 24)
         for width in stride(from: 1, through: 130, by: 7) {
