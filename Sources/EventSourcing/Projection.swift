@@ -98,6 +98,17 @@ public final class Timeline<Model: Projection, Codec: EventCodec> where Codec.Ev
         return model
     }
 
+    /// Makes checkpoints ahead of need, folding at most about `budget` events, toward the last
+    /// position: for idle moments, so that a later jump finds them made. Returns whether every
+    /// checkpoint up to the last position is made.
+    @discardableResult
+    public func prepare(budget: Int) throws -> Bool {
+        let last = store.lastPosition
+        guard let reached = checkpoints.last?.position, reached + interval <= last else { return true }
+        try extendCheckpoints(through: min(last, reached + max(interval, budget)))
+        return (checkpoints.last?.position ?? 0) + interval > last
+    }
+
     private func extendCheckpoints(through target: Int) throws {
         guard var model = checkpoints.last, model.position + interval <= target else { return }
         while model.position + interval <= target {

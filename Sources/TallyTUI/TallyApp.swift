@@ -62,8 +62,16 @@ public final class TallyApp {
         lastTick = now
         if follow() { changed = true }
         if terminal.size != drawnSize { changed = true }
-        if changed { draw() }
+        if changed {
+            draw()
+        } else if !timelinePrepared {
+            // An idle turn: make time travel's checkpoints before they are needed.
+            timelinePrepared = session.prepareTimeline()
+        }
     }
+
+    /// Whether every checkpoint of the timeline is made (until the log grows past them).
+    private var timelinePrepared = false
 
     private func dispatch(_ action: UIState.Action) {
         for effect in UIState.reduce(into: &state, action) {
@@ -86,6 +94,7 @@ public final class TallyApp {
     private func follow() -> Bool {
         do {
             if try session.pump() > 0 || state.lastPosition != session.lastPosition {
+                timelinePrepared = false
                 _ = UIState.reduce(into: &state, .storeAdvanced(to: session.lastPosition))
                 return true
             }

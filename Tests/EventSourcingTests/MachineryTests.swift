@@ -155,6 +155,19 @@ struct BusAndTimelineTests {
         #expect(late == [2, 3])
     }
 
+    /// Checkpoints made ahead of need, a budget at a time, give the same models as ever.
+    @Test func checkpointsPreparedInIdleTurnsGiveThePlainFold() throws {
+        let store = InMemoryEventStore()
+        let processor = CommandProcessorTests().makeProcessor(store)
+        for _ in 0..<100 { try processor.handle(.add("a", 1)) }
+        let timeline = Timeline(store: store, empty: Sum(), codec: Counter.self, interval: 7, fineInterval: 3)
+        var turns = 1
+        while !(try timeline.prepare(budget: 10)) { turns += 1 }
+        #expect(turns == 14)  // 14 checkpoints (7 … 98), one a turn with this budget
+        #expect(try timeline.prepare(budget: 10))
+        for position in 0...100 { #expect(try timeline.model(at: position).total == position) }
+    }
+
     @Test func recordSubscribersGetTheSameOrderAloneOrBesideEnvelopeSubscribers() throws {
         let store = InMemoryEventStore()
         let processor = CommandProcessorTests().makeProcessor(store)

@@ -182,6 +182,29 @@ struct TerminalTests {
         try session.waitFor("EXIT:0")
     }
 
+    /// Quitting leaves a snapshot of the read models beside a large enough store; the next
+    /// start uses it and shows the same ledger, including events appended in between.
+    @Test func theNextStartResumesFromTheSnapshotTheLastOneLeft() throws {
+        let tally = Tally()
+        try tally("demo", "--events", "12000")
+        let snapshot = tally.store + ".snapshot"
+        let first = try launch(tally)
+        try first.waitFor("LIVE #12,000")
+        try first.keys("q")
+        try first.waitFor("EXIT:0")
+        #expect(FileManager.default.fileExists(atPath: snapshot))
+        #expect(try tally("deposit", "alice", "5").status == 0)
+        let balance = try json(try tally("balance", "alice", "--json").output)["balance_minor"] as? Int
+        let second = try launch(tally, height: 45)
+        try second.waitFor("LIVE #12,001", "alice +5.00", grouped(minor: try #require(balance)))
+        // Back in time too (the timeline makes its checkpoints after a snapshot start).
+        try second.keys("g")
+        try second.waitFor("HISTORY #1/12,001")
+        try second.keys("q")
+        try second.waitFor("EXIT:0")
+        #expect(try tally("verify").status == 0)
+    }
+
     @Test func aCorruptStoreIsShownNotACrash() throws {
         let tally = Tally()
         try tally.makeCorruptDemo(flipping: 0x10)
