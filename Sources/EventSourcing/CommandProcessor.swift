@@ -69,10 +69,25 @@ public final class CommandProcessor<Domain: Decider, Codec: EventCodec> where Co
             for stream in Domain.streams(readBy: command) + records.map(\.stream) {
                 expected[stream] = try store.streamVersion(of: stream)
             }
-            let range = try store.append(
-                records, commandID: commandID ?? makeCommandID(), timestamp: clock.now(), expectedVersions: expected)
-            try catchUp()
-            return .appended(try envelopes(range))
+            let id = commandID ?? makeCommandID()
+            let timestamp = clock.now()
+            let range = try store.append(records, commandID: id, timestamp: timestamp, expectedVersions: expected)
+            // Under the lock nothing came between: the decided events are exactly what was
+            // appended, so they are folded and described as they are instead of read back.
+            var versions = expected
+            var appended: [Envelope<Domain.Event>] = []
+            for (offset, (event, record)) in zip(events, records).enumerated() {
+                versions[record.stream, default: 0] += 1
+                appended.append(
+                    Envelope(
+                        metadata: EventMetadata(
+                            position: range.lowerBound + offset, stream: record.stream,
+                            streamVersion: versions[record.stream, default: 0], timestamp: timestamp, commandID: id,
+                            typeName: record.typeName, schemaVersion: record.schemaVersion), event: event))
+                Domain.evolve(&state, with: event)
+            }
+            position = range.upperBound
+            return .appended(appended)
         }
     }
 

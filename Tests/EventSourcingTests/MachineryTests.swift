@@ -65,6 +65,16 @@ struct CommandProcessorTests {
         #expect(envelopes[0].metadata.timestamp == noon)
         #expect(envelopes[0].metadata.commandID == "generated-1")
         #expect(processor.state == ["a": 5])
+        // What a command returns is what the log holds, for every event of it.
+        try processor.handle(.add("b", 1))
+        guard case .appended(let third) = try processor.handle(.add("a", 2)) else {
+            Issue.record("not appended")
+            return
+        }
+        let stored = try store.storedEvents(from: 3, through: 3)
+        #expect(third.map(\.metadata) == stored.map(\.metadata))
+        #expect(stored.first?.metadata.streamVersion == 2)
+        #expect(processor.position == 3)
     }
 
     @Test func rejectedCommandsAppendNothing() throws {
