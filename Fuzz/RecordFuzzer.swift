@@ -14,6 +14,8 @@ public func fuzzRecord(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if let view = try? RecordView(body: bytes) {
         _ = view.metadata
         _ = try? BankCodec.decode(view)
+        var models = LiveReadModels()
+        try? models.apply(record: view)  // the read models' in-place path
     }
 
     // 2. Frames, record views and the bank codec straight on the bytes.
@@ -42,5 +44,13 @@ public func fuzzRecord(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     unlink(path)
+
+    // 4. The bytes as a read-model snapshot, as they are and behind a valid magic and checksum
+    //    (which random bytes rarely pass): refused or read, never a crash.
+    _ = try? ReadModelSnapshot.decode(bytes)
+    var snapshot = Array("TALLYSNP".utf8) + Array(bytes)
+    let crc = Checksum.crc32(snapshot)
+    withUnsafeBytes(of: crc.littleEndian) { snapshot.append(contentsOf: $0) }
+    _ = snapshot.withUnsafeBytes { try? ReadModelSnapshot.decode($0) }
     return 0
 }

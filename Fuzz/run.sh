@@ -9,7 +9,7 @@ target=${1:-record}
 seconds=${2:-60}
 out=.build/fuzz
 mkdir -p "$out" Fuzz/artifacts "Fuzz/corpus/$target"
-flags=(-O -g -sanitize=fuzzer,address -parse-as-library -I "$out" -I Sources/CZlib -I Sources/CCrypto)
+flags=(-O -g -sanitize=fuzzer,address -parse-as-library -I "$out" -I Sources/CDeflate -I Sources/CCrypto)
 
 module() { # name, sources...
     local name=$1; shift
@@ -27,7 +27,7 @@ case "$target" in
         source=Fuzz/CommandFuzzer.swift ;;
     *) echo "unknown target $target (record or commands)" >&2; exit 2 ;;
 esac
-swiftc "${flags[@]}" "$source" "${objects[@]}" -lz -lcrypto -o "$out/fuzz-$target"
+swiftc "${flags[@]}" "$source" "${objects[@]}" -ldeflate -lcrypto -o "$out/fuzz-$target"
 # Seed the record corpus with real records (a demo store without its header) when tally is built.
 if [ "$target" = record ] && [ -z "$(ls -A Fuzz/corpus/record)" ] && [ -x .build/debug/tally ]; then
     seed=$(mktemp -u)
