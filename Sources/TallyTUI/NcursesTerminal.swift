@@ -187,6 +187,7 @@ public enum TallyTUIMain {
                 store: store, path: path, environment: environment, snapshotPath: path + ".snapshot",
                 makeCommandID: { UUIDs.make() })
             TallyApp(session: session, terminal: terminal).run()
+            terminal.close()  // the terminal first: the user is done with it
             // Leave a snapshot of the read models when it saves the next start a real replay.
             // It is a cache: if it cannot be written, the next start replays the log.
             if session.lastPosition - (session.startedFromSnapshot ?? 0) >= LedgerSession.snapshotWorthwhile {
