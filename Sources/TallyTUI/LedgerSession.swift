@@ -61,18 +61,24 @@ public final class LedgerSession {
         // (after a snapshot, the timeline makes its checkpoints when first asked for the past).
         if store.lastPosition > models.position {
             try store.forEachRecord(from: models.position + 1, through: store.lastPosition) { record in
-                try models.apply(record: record)
-                if record.position % timeline.interval == 0 { timeline.offer(models.dashboard) }
+                try LedgerSession.fold(record, into: &models, offeringTo: timeline)
             }
         }
         self.models = models
         self.timeline = timeline
         bus = EventBus(store: store, startingAfter: models.position)
         try bus.subscribeRecords(after: models.position) { [unowned self] record in
-            try self.models.apply(record: record)
-            if record.position % self.timeline.interval == 0 { self.timeline.offer(self.models.dashboard) }
+            try LedgerSession.fold(record, into: &self.models, offeringTo: self.timeline)
         }
         try bus.pump()
+    }
+
+    /// Folds one record into the live models and hands the timeline each checkpoint it wants.
+    private static func fold(
+        _ record: RecordView, into models: inout LiveReadModels, offeringTo timeline: Timeline<BankDashboard, BankCodec>
+    ) throws {
+        try models.apply(record: record)
+        if record.position % timeline.interval == 0 { timeline.offer(models.dashboard) }
     }
 
     /// Saves the live read models to ``snapshotPath`` (replacing the file atomically), so that
